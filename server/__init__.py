@@ -1,0 +1,109 @@
+"""The Følge application factory.
+
+``create_app`` wires configuration, extensions, blueprints, error handlers,
+security headers and CLI commands. It does no I/O: no tables are created,
+no migrations run, nothing is sent.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server.config import PROJECT_ROOT, Config, load_config
+from server.extensions import babel, csrf, db, limiter, login_manager, talisman
+from server.models.user import LANGUAGES
+
+#: Content Security Policy: no inline script, nothing from other hosts.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "manifest-src": "'self'",
+    "worker-src": "'self'",
+    "form-action": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+}
+
+
+def select_locale() -> str:
+    """The account's language, else the one picked this visit, else the browser's."""
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return str(current_user.language)
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in ("no", "nb"):
+            return "nb"
+        if primary in LANGUAGES:
+            return primary
+    return "nb"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build a configured Følge app."""
+    config = config or load_config()
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(config.flask_settings())
+    if config.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.proxy_count, x_proto=config.proxy_count,
+            x_host=config.proxy_count,
+        )
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        force_https=config.is_production,
+        strict_transport_security=config.is_production,
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=config.is_production,
+        session_cookie_http_only=True,
+        referrer_policy="no-referrer",
+        frame_options="DENY",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+    from server import auth_setup, errors, web
+
+    auth_setup.init_app(app)
+    web.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app, config)
+
+    from server import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask, config: Config) -> None:
+    from server.views import account, auth, i18n, main, patient, pwa, staff
+
+    for module in (main, auth, patient, account, staff, i18n, pwa):
+        app.register_blueprint(module.bp)
+    if config.is_development:
+        from server.views import dev
+
+        app.register_blueprint(dev.bp)
+
+
+__all__ = ["create_app", "g"]

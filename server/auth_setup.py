@@ -1,0 +1,44 @@
+"""flask-login wiring: sessions are loaded from the server-side session table."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server.extensions import login_manager
+from server.models import User
+from server.services import sessions
+
+
+def _load_user(token: str) -> User | None:
+    user, reason = sessions.load(token)
+    if reason:
+        g.session_end_reason = reason
+    return user
+
+
+def _unauthorized() -> WerkzeugResponse:
+    """Send an anonymous visitor to the right sign-in page, saying why when we know."""
+    reason = g.get("session_end_reason")
+    if reason == "idle":
+        flash(_("You were signed out because you were inactive for a while. Sign in again."),
+              "info")
+    elif reason == "expired":
+        flash(_("You have been signed in for a long time, so we signed you out. Sign in again."),
+              "info")
+    elif reason == "disabled":
+        flash(_("This account cannot be used right now. Contact your clinic."), "info")
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        response = jsonify(error=_("Sign in first."))
+        response.status_code = 401
+        return response
+    if request.blueprint == "staff":
+        return redirect(url_for("auth.staff_sign_in"))
+    return redirect(url_for("auth.sign_in"))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.session_protection = None  # the server-side session table does this job

@@ -1,0 +1,84 @@
+"""Flask commands: migrate, seed-demo, create-staff, totp-code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import pyotp
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from server.config import PROJECT_ROOT
+
+
+def run_migrations(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema with Alembic."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("migrate")
+    def migrate() -> None:
+        """Create or upgrade the database schema (Alembic upgrade head)."""
+        run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        click.echo("Database is up to date.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the demo clinics, staff and patients (refused in production)."""
+        if current_app.config["FOLGE"].is_production:
+            click.echo("seed-demo is refused in production.", err=True)
+            sys.exit(2)
+        from server import demo
+
+        created = demo.seed()
+        click.echo("Demo data loaded." if created else "Demo data was already there.")
+
+    @app.cli.command("create-staff")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--clinic-id", type=int, required=True)
+    @click.option("--role", type=click.Choice(["doctor", "nurse", "social_worker",
+                                                "coordinator", "clinic_admin"]), required=True)
+    @click.password_option()
+    def create_staff(email: str, name: str, clinic_id: int, role: str, password: str) -> None:
+        """Create a staff account and print its TOTP secret for the authenticator app."""
+        from server.extensions import db
+        from server.models import Role, StaffMembership, StaffRole, TotpSecret, User
+        from server.services.staff_auth import hash_password
+
+        secret = pyotp.random_base32()
+        user = User(role=Role.STAFF, display_name=name, email=email.lower(),
+                    password_hash=hash_password(password))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(TotpSecret(user_id=user.id, secret=secret))
+        db.session.add(StaffMembership(user_id=user.id, clinic_id=clinic_id,
+                                       role=StaffRole(role)))
+        db.session.commit()
+        uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Følge")
+        click.echo(f"Created {email}. Add this to the authenticator app:\n{uri}")
+
+    @app.cli.command("totp-code")
+    @click.argument("email")
+    def totp_code(email: str) -> None:
+        """Print the current TOTP code of a staff account (development only)."""
+        if not current_app.config["FOLGE"].is_development:
+            click.echo("totp-code works only in development.", err=True)
+            sys.exit(2)
+        from server.extensions import db
+        from server.models import TotpSecret, User
+
+        user = db.session.scalar(select(User).where(User.email == email.lower()))
+        secret = db.session.get(TotpSecret, user.id) if user else None
+        if secret is None:
+            click.echo("No such staff account.", err=True)
+            sys.exit(1)
+        click.echo(pyotp.TOTP(secret.secret).now())

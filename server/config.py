@@ -1,0 +1,140 @@
+"""Typed configuration, read once from the environment.
+
+Every setting has one environment variable (listed in README.md). In
+production a missing secret key stops start-up with a clear message; in
+development a key is generated into ``instance/`` on first run and never
+committed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """A configuration problem that must stop start-up."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one Følge instance. Frozen: read once, never mutated."""
+
+    env: str
+    secret_key: str
+    database_url: str
+    #: Idle limits per role and the absolute limit for every session.
+    patient_idle_minutes: int = 30
+    staff_idle_minutes: int = 15
+    session_max_hours: int = 12
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    #: WebAuthn relying party id; empty means "the host name of the request".
+    webauthn_rp_id: str = ""
+    #: Allowed WebAuthn origins; empty means "the origin of the request".
+    webauthn_origins: tuple[str, ...] = ()
+    #: Number of trusted reverse proxies in front of the app (X-Forwarded-*).
+    proxy_count: int = 0
+    sms_provider: str = "dev"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    def flask_settings(self) -> dict[str, object]:
+        """The subset handed to ``app.config``."""
+        prod = self.is_production
+        settings: dict[str, object] = {
+            "ENV_NAME": self.env,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SESSION_COOKIE_NAME": "__Host-folge" if prod else "folge_session",
+            "SESSION_COOKIE_SECURE": prod,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_DURATION": 0,
+            "PERMANENT_SESSION_LIFETIME": self.session_max_hours * 3600,
+            "WTF_CSRF_TIME_LIMIT": None,  # the session's own limits apply
+            "BABEL_DEFAULT_LOCALE": "nb",
+            "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
+            "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_ENABLED": self.ratelimit_enabled,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "FOLGE": self,
+        }
+        settings.update(self.extra)
+        return settings
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _dev_secret_key() -> str:
+    """Read or create the development secret key in instance/ (git-ignored)."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Build the configuration from the environment (``FOLGE_*`` variables)."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("FOLGE_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"FOLGE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    secret = env_vars.get("FOLGE_SECRET_KEY", "")
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "FOLGE_SECRET_KEY is not set. Production refuses to start without a secret key; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        secret = _dev_secret_key()
+    default_db = f"sqlite:///{INSTANCE_DIR / 'folge.sqlite3'}"
+    database_url = env_vars.get("FOLGE_DATABASE_URL", "")
+    if not database_url:
+        if env == "production":
+            raise ConfigError("FOLGE_DATABASE_URL is not set (a postgresql+psycopg:// URL).")
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        database_url = default_db
+    origins = tuple(o for o in env_vars.get("FOLGE_WEBAUTHN_ORIGINS", "").split(",") if o)
+    return Config(
+        env=env,
+        secret_key=secret,
+        database_url=database_url,
+        patient_idle_minutes=_int("FOLGE_PATIENT_IDLE_MINUTES", 30),
+        staff_idle_minutes=_int("FOLGE_STAFF_IDLE_MINUTES", 15),
+        session_max_hours=_int("FOLGE_SESSION_MAX_HOURS", 12),
+        ratelimit_storage_uri=env_vars.get("FOLGE_RATELIMIT_STORAGE_URI", "memory://"),
+        webauthn_rp_id=env_vars.get("FOLGE_WEBAUTHN_RP_ID", ""),
+        webauthn_origins=origins,
+        proxy_count=int(env_vars.get("FOLGE_PROXY_COUNT", "0") or 0),
+        sms_provider=env_vars.get("FOLGE_SMS_PROVIDER", "dev"),
+    )

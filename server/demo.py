@@ -1,0 +1,100 @@
+"""Demo data: two clinics, their staff and patients. Development only.
+
+The sign-in details are listed in README.md. Nothing here is a real person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import (
+    Channel,
+    Clinic,
+    PatientProfile,
+    Role,
+    StaffMembership,
+    StaffRole,
+    TotpSecret,
+    User,
+)
+from server.models.base import utcnow
+from server.services.staff_auth import hash_password
+
+DEMO_PASSWORD = "demo-passord-2026"
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    email: str
+    name: str
+    role: StaffRole
+    totp_secret: str
+    clinic: str
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    name: str
+    phone: str | None
+    channels: tuple[Channel, ...]
+    address: str
+    clinic: str
+
+
+MAIN = "Demo LAR-poliklinikk"
+OTHER = "Demo Vestbyen poliklinikk"
+
+CLINICS = {
+    MAIN: ("Helse Demo HF", "Postboks 1, 0001 Demoby", "22 00 00 00"),
+    OTHER: ("Helse Vestdemo HF", "Postboks 2, 5001 Vestbyen", "55 00 00 00"),
+}
+
+STAFF = (
+    DemoStaff("lege@demo.folge.test", "Lege Lise Berg", StaffRole.DOCTOR,
+              "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", MAIN),
+    DemoStaff("koordinator@demo.folge.test", "Koordinator Kim Dahl", StaffRole.COORDINATOR,
+              "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF", MAIN),
+    DemoStaff("ansatt@vestbyen.folge.test", "Sykepleier Siri Vik", StaffRole.NURSE,
+              "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", OTHER),
+)
+
+PATIENTS = (
+    DemoPatient("Kari Nordmann", "+4791234567", (Channel.PUSH, Channel.SMS, Channel.LETTER),
+                "Storgata 1, 0155 Oslo", MAIN),
+    DemoPatient("Ola Hansen", "+4792345678", (Channel.SMS, Channel.LETTER),
+                "Kirkeveien 2, 0368 Oslo", MAIN),
+    DemoPatient("Per Olsen", None, (Channel.LETTER,), "Postboks 77, 0102 Oslo", MAIN),
+    DemoPatient("Anne Vik", "+4793456789", (Channel.SMS,), "Strandgaten 3, 5013 Bergen", OTHER),
+)
+
+
+def seed() -> bool:
+    """Create the demo data unless it is there already. Returns True when created."""
+    if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
+        return False
+    clinics: dict[str, Clinic] = {}
+    for name, (trust, address, phone) in CLINICS.items():
+        clinics[name] = Clinic(name=name, health_trust=trust, address=address, phone=phone,
+                               timezone="Europe/Oslo")
+        db.session.add(clinics[name])
+    password_hash = hash_password(DEMO_PASSWORD)
+    for staff in STAFF:
+        user = User(role=Role.STAFF, display_name=staff.name, email=staff.email,
+                    password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(TotpSecret(user_id=user.id, secret=staff.totp_secret))
+        db.session.add(StaffMembership(user_id=user.id, clinic=clinics[staff.clinic],
+                                       role=staff.role))
+    for patient in PATIENTS:
+        user = User(role=Role.PATIENT, display_name=patient.name, phone=patient.phone,
+                    phone_verified_at=utcnow() if patient.phone else None)
+        db.session.add(user)
+        db.session.add(PatientProfile(user=user, clinic=clinics[patient.clinic],
+                                      contact_channels=[c.value for c in patient.channels],
+                                      postal_address=patient.address))
+    db.session.commit()
+    return True

@@ -1,0 +1,1 @@
+"""WTForms, one module per area. Labels use lazy_gettext."""

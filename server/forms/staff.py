@@ -1,0 +1,34 @@
+"""Staff forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, ValidationError
+
+from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
+
+
+class RegisterPhoneForm(FlaskForm):
+    phone = StringField(
+        _l("The patient's mobile number"),
+        description=_l("We send a code to this number. Ask the patient to read it to you."),
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    normalized: str = ""
+
+    def validate_phone(self, field: StringField) -> None:
+        try:
+            self.normalized = normalize_mobile(field.data or "")
+        except InvalidPhoneNumber as exc:
+            raise ValidationError(str(exc.message)) from None
+
+
+class VerifyPhoneForm(FlaskForm):
+    code = StringField(
+        _l("Code the patient read to you"),
+        description=_l("6 digits"),
+        validators=[DataRequired(message=_l("Write the code from the SMS."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )

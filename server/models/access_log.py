@@ -1,0 +1,42 @@
+"""Access log: who opened a patient's information, when, and what.
+
+Rows are append-only. The migration adds database triggers that refuse
+UPDATE and DELETE on this table, so not even a bug in the app can edit it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+from server.models.base import Base, UTCDateTime, enum_column, utcnow
+from server.models.clinic import Clinic
+from server.models.user import User
+
+
+class AccessTarget(enum.Enum):
+    """What was opened; each value has a plain-language sentence in the patient view."""
+
+    PATIENT_OVERVIEW = "patient_overview"
+    CONTACT_DETAILS = "contact_details"
+
+
+class AccessLogEntry(Base):
+    __tablename__ = "access_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
+    viewer_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: Role at the time of viewing: a staff role (doctor, nurse ...) or "relative".
+    viewer_role: Mapped[str] = mapped_column(String(32))
+    #: Clinic the viewer acted for; None for relatives.
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    target: Mapped[AccessTarget] = mapped_column(enum_column(AccessTarget, "access_target"))
+
+    viewer: Mapped[User] = relationship()
+    clinic: Mapped[Clinic | None] = relationship()

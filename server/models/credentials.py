@@ -1,0 +1,103 @@
+"""Sign-in credentials and the sign-in event log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+from server.models.base import Base, UTCDateTime, enum_column, utcnow
+
+
+class CodePurpose(enum.Enum):
+    SIGN_IN = "sign_in"
+    VERIFY_PHONE = "verify_phone"
+
+
+class OneTimeCode(Base):
+    """One code sent by SMS, bound to the attempt (browser session) it was sent for."""
+
+    __tablename__ = "one_time_code"
+
+    #: Random attempt id, kept in the requesting browser's session.
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    purpose: Mapped[CodePurpose] = mapped_column(enum_column(CodePurpose, "code_purpose"))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    #: The account the code is for; None when the number is unknown (no code is sent then).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: HMAC-SHA256 of the code, keyed with the secret key and the attempt id.
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failed_tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set after too many wrong tries.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Passkey(Base):
+    __tablename__ = "passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: A name the person recognises, e.g. "Phone added 3 Nov".
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TotpSecret(Base):
+    __tablename__ = "totp_secret"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    #: The last accepted 30-second time step; a code at or before it is refused.
+    last_used_step: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SignInMethod(enum.Enum):
+    SMS_CODE_REQUEST = "sms_code_request"
+    SMS_CODE = "sms_code"
+    PASSKEY = "passkey"
+    PASSWORD = "password"
+    TOTP = "totp"
+    SIGN_OUT = "sign_out"
+
+
+class SignInOutcome(enum.Enum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    RATE_LIMITED = "rate_limited"
+
+
+class SignInEvent(Base):
+    """Every sign-in attempt, successful or not. Never holds a code or password."""
+
+    __tablename__ = "sign_in_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    method: Mapped[SignInMethod] = mapped_column(enum_column(SignInMethod, "sign_in_method"))
+    outcome: Mapped[SignInOutcome] = mapped_column(enum_column(SignInOutcome, "sign_in_outcome"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: Short machine-readable reason for a failure: unknown_number, wrong_code, expired ...
+    detail: Mapped[str] = mapped_column(String(64), default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DevSms(Base):
+    """SMS kept by the development adapter, shown on the development outbox page."""
+
+    __tablename__ = "dev_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""Notification channels. Each is a transport; errors share one hierarchy."""

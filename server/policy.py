@@ -1,0 +1,165 @@
+"""Who may do what. Every authorization decision in Følge is made here.
+
+Default deny: an endpoint is public only when it is on ``PUBLIC_ENDPOINTS``;
+every other endpoint needs a signed-in user whose role may use the
+endpoint's area (its blueprint). An endpoint in no known area is refused.
+Patient data is loaded through ``get_*_or_404`` functions that authorize
+and write the access-log entry in the same request.
+"""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import Select, func, or_, select
+
+from server.extensions import db
+from server.models import (
+    AccessTarget,
+    PatientProfile,
+    Role,
+    StaffMembership,
+    StaffRole,
+    User,
+)
+from server.services import access_log
+
+#: Endpoints anyone may open without signing in.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "main.index",
+        "main.health",
+        "pwa.manifest",
+        "pwa.service_worker",
+        "pwa.icon",
+        "pwa.offline",
+        "auth.sign_in",
+        "auth.enter_code",
+        "auth.staff_sign_in",
+        "auth.staff_totp",
+        "auth.passkey_options",
+        "auth.passkey_finish",
+        "i18n.set_language",
+        # Registered only when FOLGE_ENV=development; see server/views/dev.py.
+        "dev.outbox",
+    }
+)
+
+#: Signed-in endpoints open to every role.
+ANY_SIGNED_IN = frozenset({"auth.sign_out"})
+
+#: Which roles may use each signed-in area (blueprint name).
+AREA_ROLES: dict[str, frozenset[Role]] = {
+    "patient": frozenset({Role.PATIENT}),
+    "account": frozenset({Role.PATIENT, Role.RELATIVE}),
+    "staff": frozenset({Role.STAFF}),
+}
+
+#: Staff roles allowed each action on a patient of their own clinic.
+_ALL_STAFF = frozenset(StaffRole)
+STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
+    "view": _ALL_STAFF,
+    "register_phone": _ALL_STAFF,
+    "manage_account": frozenset({StaffRole.COORDINATOR, StaffRole.CLINIC_ADMIN}),
+}
+
+
+def is_public(endpoint: str | None) -> bool:
+    """True when ``endpoint`` may be opened without signing in."""
+    return endpoint in PUBLIC_ENDPOINTS
+
+
+def check_request() -> None:
+    """Before every request: refuse what the current user may not open.
+
+    Anonymous users are sent to sign in; a signed-in user outside the
+    endpoint's area gets 404, so the area's existence is not confirmed.
+    """
+    endpoint = request.endpoint
+    if endpoint is None or is_public(endpoint):
+        return
+    from server.extensions import login_manager as lm
+
+    if not current_user.is_authenticated:
+        abort(lm.unauthorized())
+    if endpoint in ANY_SIGNED_IN:
+        return
+    allowed = AREA_ROLES.get(request.blueprint or "")
+    if allowed is None or current_user.role not in allowed:
+        abort(404)
+
+
+def staff_membership(user: User, clinic_id: int) -> StaffMembership | None:
+    """The user's membership of ``clinic_id``, if any."""
+    if user.role is not Role.STAFF:
+        return None
+    for membership in user.memberships:
+        if membership.clinic_id == clinic_id:
+            return membership
+    return None
+
+
+def can_view_patient(user: User, patient: PatientProfile) -> bool:
+    """True for the patient themself and for staff of the patient's clinic."""
+    if user.id == patient.user_id:
+        return True
+    return staff_membership(user, patient.clinic_id) is not None
+
+
+def current_patient() -> PatientProfile:
+    """The signed-in patient's own profile."""
+    profile = current_user.patient_profile if current_user.is_authenticated else None
+    if profile is None:
+        abort(404)
+    return profile
+
+
+def get_patient_or_404(
+    patient_id: int, action: str, target: AccessTarget | None = None
+) -> PatientProfile:
+    """Load a patient for a staff ``action`` or answer 404.
+
+    404, not 403, for patients of other clinics, so staff cannot learn which
+    ids exist elsewhere. A ``target`` writes an access-log entry.
+    """
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None:
+        abort(404)
+    membership = staff_membership(current_user, patient.clinic_id)
+    if membership is None:
+        abort(404)
+    allowed = STAFF_ACTIONS.get(action)
+    if allowed is None or membership.role not in allowed:
+        abort(403)
+    if target is not None:
+        access_log.record(
+            current_user, patient, target, membership.role.value, membership.clinic_id
+        )
+    return patient
+
+
+def may(action: str, patient: PatientProfile) -> bool:
+    """For templates: may the current staff user do ``action`` on ``patient``?"""
+    membership = staff_membership(current_user, patient.clinic_id)
+    return membership is not None and membership.role in STAFF_ACTIONS.get(action, frozenset())
+
+
+def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfile]]:
+    """Query for the patients ``user`` may list: those of the user's own clinics."""
+    clinic_ids = [m.clinic_id for m in user.memberships] if user.role is Role.STAFF else []
+    query = (
+        select(PatientProfile)
+        .join(User, PatientProfile.user_id == User.id)
+        .where(PatientProfile.clinic_id.in_(clinic_ids))
+        .order_by(func.lower(User.display_name))
+    )
+    term = search.strip()
+    if term:
+        like = f"%{term.lower()}%"
+        digits = "".join(ch for ch in term if ch.isdigit())
+        conditions = [func.lower(User.display_name).like(like)]
+        if len(digits) >= 3:
+            conditions.append(User.phone.like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    return query

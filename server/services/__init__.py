@@ -1,0 +1,1 @@
+"""Services: one module per capability. They own the transaction."""

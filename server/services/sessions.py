@@ -1,0 +1,100 @@
+"""Server-side sign-in sessions with per-role idle limits and an absolute limit.
+
+A session starts with a fresh random token at every sign-in (so the session
+id changes), is looked up on every request, and ends on sign-out, timeout or
+when the account is disabled. A copied cookie is worth nothing once its row
+has ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from server.config import Config
+from server.extensions import db
+from server.models import Role, User, UserSession
+from server.models.base import utcnow
+
+#: last_seen_at is written at most this often, to spare a write per request.
+_TOUCH_EVERY = timedelta(seconds=10)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _config() -> Config:
+    return current_app.config["FOLGE"]
+
+
+def idle_limit(role: Role) -> timedelta:
+    """How long a session of this role may sit idle."""
+    cfg = _config()
+    minutes = cfg.staff_idle_minutes if role is Role.STAFF else cfg.patient_idle_minutes
+    return timedelta(minutes=minutes)
+
+
+def start(user: User) -> str:
+    """Open a new session for ``user`` and return its token. Commits."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id))
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+def load(token: str, now: datetime | None = None) -> tuple[User | None, str | None]:
+    """Return the signed-in user for ``token``, or None and why the session ended.
+
+    Ends the session (on the server) when it is idle, too old, or its account
+    is disabled.
+    """
+    now = now or utcnow()
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if row is None:
+        return None, None
+    if row.ended_at is not None:
+        return None, row.end_reason
+    user = row.user
+    reason = None
+    if user.disabled_at is not None:
+        reason = "disabled"
+    elif now - row.created_at > timedelta(hours=_config().session_max_hours):
+        reason = "expired"
+    elif now - row.last_seen_at > idle_limit(user.role):
+        reason = "idle"
+    if reason:
+        row.ended_at = now
+        row.end_reason = reason
+        db.session.commit()
+        return None, reason
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    user.session_token = token
+    return user, None
+
+
+def end(token: str, reason: str = "signed_out") -> None:
+    """End one session. Commits."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    db.session.commit()
+
+
+def end_all_for(user_id: int, reason: str) -> int:
+    """End every open session of a user; returns how many ended. Caller commits."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Blueprints, one per area. Routes are thin: parse, call a service, respond."""

@@ -1,0 +1,201 @@
+"""Signing in and out: SMS code or passkey for patients, password + TOTP for staff."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server.extensions import db, limiter
+from server.forms.auth import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
+from server.models import CodePurpose, SignInMethod, SignInOutcome, User
+from server.services import codes, passkeys, sessions, sign_in_log, staff_auth
+from server.services.errors import DomainError
+from server.services.phone_numbers import InvalidPhoneNumber, display_mobile, normalize_mobile
+from server.views.webauthn_context import expected_origins, rp_id
+
+bp = Blueprint("auth", __name__)
+
+ATTEMPT_KEY = "sign_in_attempt"
+STAFF_PENDING_KEY = "staff_pending"
+#: Seconds between a correct staff password and the TOTP step.
+STAFF_PENDING_SECONDS = 300
+
+
+def _phone_key() -> str:
+    """Rate-limit key for code requests: the number asked for."""
+    try:
+        return "phone:" + normalize_mobile(request.form.get("phone", ""))
+    except InvalidPhoneNumber:
+        return "phone-invalid:" + (request.remote_addr or "")
+
+
+def _email_key() -> str:
+    return "email:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def home_for(user: User) -> str:
+    """The landing page of each role."""
+    if user.is_staff:
+        return url_for("staff.home")
+    return url_for("patient.home")
+
+
+def _begin_session(user: User) -> None:
+    """Sign in with a fresh session id; keep only the language across."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    sessions.start(user)
+    login_user(user)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes; 10 per day", key_func=_phone_key, methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def sign_in() -> str | WerkzeugResponse:
+    """Step 1 for patients and relatives: the mobile number."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = PhoneForm()
+    if request.method == "GET" and session.get("sign_in_phone"):
+        form.phone.data = session["sign_in_phone"]
+    if form.validate_on_submit():
+        session[ATTEMPT_KEY] = codes.request_sign_in_code(form.normalized)
+        session["sign_in_phone"] = display_mobile(form.normalized)
+        return redirect(url_for("auth.enter_code"))
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit("30 per 15 minutes", methods=["POST"])
+def enter_code() -> str | WerkzeugResponse:
+    """Step 2: the code from the SMS, checked against this browser's attempt only."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    if not session.get(ATTEMPT_KEY):
+        flash(_("Write your mobile number first, and we will send you a code."), "info")
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            attempt = codes.check_code(session.get(ATTEMPT_KEY), form.code.data or "",
+                                       CodePurpose.SIGN_IN)
+        except codes.CodeError as exc:
+            sign_in_log.record_now(SignInMethod.SMS_CODE, SignInOutcome.FAILURE, None, exc.code)
+            form.code.errors = [str(exc.message)]
+        else:
+            user = db.session.get(User, attempt.user_id) if attempt.user_id else None
+            if user is None or user.disabled_at is not None:  # pragma: no cover - guarded above
+                db.session.rollback()
+                form.code.errors = [_("The code is not right. Check the SMS and try again.")]
+            else:
+                sign_in_log.record(SignInMethod.SMS_CODE, SignInOutcome.SUCCESS, user.id)
+                db.session.commit()
+                _begin_session(user)
+                return redirect(home_for(user))
+    return render_template("auth/enter_code.html", form=form, phone=session.get("sign_in_phone"))
+
+
+@bp.route("/staff/sign-in", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", key_func=_email_key, methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def staff_sign_in() -> str | WerkzeugResponse:
+    """Staff step 1: email and password."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = StaffPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = staff_auth.check_password(form.email.data or "", form.password.data or "")
+        except staff_auth.StaffSignInError as exc:
+            form.password.errors = [str(exc.message)]
+        else:
+            session[STAFF_PENDING_KEY] = {"user_id": user.id, "at": time.time()}
+            return redirect(url_for("auth.staff_totp"))
+    return render_template("auth/staff_sign_in.html", form=form)
+
+
+@bp.route("/staff/sign-in/code", methods=["GET", "POST"])
+@limiter.limit("10 per 5 minutes", methods=["POST"])
+def staff_totp() -> str | WerkzeugResponse:
+    """Staff step 2: the TOTP code."""
+    pending: dict[str, Any] | None = session.get(STAFF_PENDING_KEY)
+    if not pending or time.time() - float(pending.get("at", 0)) > STAFF_PENDING_SECONDS:
+        session.pop(STAFF_PENDING_KEY, None)
+        flash(_("Sign in with your email and password first."), "info")
+        return redirect(url_for("auth.staff_sign_in"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        user = db.session.get(User, pending["user_id"])
+        try:
+            if user is None or user.disabled_at is not None:
+                raise staff_auth.StaffSignInError(_("Sign in with your email and password first."))
+            staff_auth.verify_totp(user, form.code.data or "")
+        except staff_auth.StaffSignInError as exc:
+            form.code.errors = [str(exc.message)]
+        else:
+            _begin_session(user)
+            return redirect(home_for(user))
+    return render_template("auth/staff_totp.html", form=form)
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out() -> WerkzeugResponse:
+    """End the session on the server, so a copied cookie stops working too."""
+    token = current_user.get_id()
+    user_id = current_user.id
+    if token:
+        sessions.end(token, "signed_out")
+    sign_in_log.record_now(SignInMethod.SIGN_OUT, SignInOutcome.SUCCESS, user_id)
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are signed out."), "info")
+    # The query flag tells the service worker to delete any copy kept on this phone.
+    return redirect(url_for("auth.sign_in", signed_out=1))
+
+
+@bp.route("/sign-in/passkey/options", methods=["POST"])
+@limiter.limit("30 per 15 minutes")
+def passkey_options() -> Response:
+    """Challenge for signing in with a passkey."""
+    options, challenge = passkeys.authentication_options(rp_id())
+    session["passkey_auth_challenge"] = challenge.hex()
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.route("/sign-in/passkey", methods=["POST"])
+@limiter.limit("30 per 15 minutes")
+def passkey_finish() -> tuple[Response, int] | Response:
+    """Check the passkey's answer and sign in."""
+    challenge_hex = session.pop("passkey_auth_challenge", None)
+    credential = request.get_json(silent=True)
+    if not challenge_hex or not isinstance(credential, dict):
+        return jsonify(error=_("Start again: choose “Sign in with passkey”.")), 400
+    try:
+        user = passkeys.finish_authentication(
+            credential, bytes.fromhex(challenge_hex), rp_id(), expected_origins()
+        )
+    except DomainError as exc:
+        return jsonify(error=str(exc.message)), 400
+    _begin_session(user)
+    return jsonify(redirect=home_for(user))

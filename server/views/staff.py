@@ -1,0 +1,98 @@
+"""Staff pages: the clinic's patients, one page per patient, account actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server import policy
+from server.extensions import db
+from server.forms.common import ConfirmForm
+from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
+from server.models import AccessTarget
+from server.services import accounts
+from server.services.errors import DomainError
+from server.services.phone_numbers import display_mobile
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+PHONE_ATTEMPT_KEY = "phone_verification"
+
+
+@bp.get("/")
+def home() -> str:
+    """The patients of my clinics, searchable by name or number."""
+    search = request.args.get("q", "")[:100]
+    patients = db.session.scalars(policy.visible_patients(current_user, search).limit(200)).all()
+    return render_template("staff/home.html", patients=patients, search=search)
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int) -> str:
+    """One patient's page. Opening it is written to the patient's access log."""
+    profile = policy.get_patient_or_404(patient_id, "view", AccessTarget.PATIENT_OVERVIEW)
+    return render_template(
+        "staff/patient.html", patient=profile, form=ConfirmForm(),
+        may_manage=policy.may("manage_account", profile), display_mobile=display_mobile,
+    )
+
+
+@bp.post("/patients/<int:patient_id>/disable")
+def disable(patient_id: int) -> WerkzeugResponse:
+    """Disable the patient's account; open sessions end on their next request."""
+    profile = policy.get_patient_or_404(patient_id, "manage_account")
+    if ConfirmForm().validate_on_submit():
+        accounts.disable(profile.user)
+        flash(_("The account is disabled. Any open session has ended."), "success")
+    return redirect(url_for("staff.patient", patient_id=patient_id))
+
+
+@bp.post("/patients/<int:patient_id>/enable")
+def enable(patient_id: int) -> WerkzeugResponse:
+    """Let the patient sign in again."""
+    profile = policy.get_patient_or_404(patient_id, "manage_account")
+    if ConfirmForm().validate_on_submit():
+        accounts.enable(profile.user)
+        flash(_("The account can be used again."), "success")
+    return redirect(url_for("staff.patient", patient_id=patient_id))
+
+
+@bp.route("/patients/<int:patient_id>/phone", methods=["GET", "POST"])
+def register_phone(patient_id: int) -> str | WerkzeugResponse:
+    """Register a mobile number: we send a code that the patient reads back."""
+    profile = policy.get_patient_or_404(patient_id, "register_phone",
+                                        AccessTarget.CONTACT_DETAILS)
+    form = RegisterPhoneForm()
+    if form.validate_on_submit():
+        try:
+            attempt = accounts.start_number_registration(profile.user, form.normalized)
+        except DomainError as exc:
+            form.phone.errors = [str(exc.message)]
+        else:
+            session[PHONE_ATTEMPT_KEY] = {"patient_id": patient_id, "attempt": attempt}
+            return redirect(url_for("staff.verify_phone", patient_id=patient_id))
+    return render_template("staff/register_phone.html", patient=profile, form=form)
+
+
+@bp.route("/patients/<int:patient_id>/phone/verify", methods=["GET", "POST"])
+def verify_phone(patient_id: int) -> str | WerkzeugResponse:
+    """Check the code the patient read back, then the number may sign in."""
+    profile = policy.get_patient_or_404(patient_id, "register_phone")
+    pending = session.get(PHONE_ATTEMPT_KEY) or {}
+    if pending.get("patient_id") != patient_id:
+        flash(_("Write the number first, and we will send a code to it."), "info")
+        return redirect(url_for("staff.register_phone", patient_id=patient_id))
+    form = VerifyPhoneForm()
+    if form.validate_on_submit():
+        try:
+            accounts.finish_number_registration(profile.user, pending.get("attempt"),
+                                                form.code.data or "")
+        except DomainError as exc:
+            form.code.errors = [str(exc.message)]
+        else:
+            session.pop(PHONE_ATTEMPT_KEY, None)
+            flash(_("The number is verified. The patient can now sign in with it."), "success")
+            return redirect(url_for("staff.patient", patient_id=patient_id))
+    return render_template("staff/verify_phone.html", patient=profile, form=form)

@@ -1,0 +1,56 @@
+"""Request hooks and template helpers shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, Response, request
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from server import labels, policy
+from server.forms.common import ConfirmForm, LanguageForm
+from server.models.user import LANGUAGES
+
+#: How each language names itself in the switch.
+LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+
+_NEVER_NO_STORE = {"static", "pwa.icon", "pwa.manifest"}
+
+
+def _no_store(response: Response) -> Response:
+    """Signed-in pages must not be kept by the browser or any proxy."""
+    if request.endpoint in _NEVER_NO_STORE:
+        return response
+    if current_user.is_authenticated or request.endpoint in policy.PUBLIC_ENDPOINTS and \
+            request.method == "POST":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    return response
+
+
+def _template_globals() -> dict[str, object]:
+    return {
+        "current_locale": str(get_locale() or "nb"),
+        "language_form": LanguageForm(),
+        "sign_out_form": ConfirmForm(),
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "current_path": request.full_path.rstrip("?") if request else "/",
+    }
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """Format an aware UTC datetime in Europe/Oslo for the current language."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(policy.check_request)
+    app.after_request(_no_store)
+    app.context_processor(_template_globals)
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.globals["policy"] = policy
+    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.add_extension("jinja2.ext.do")

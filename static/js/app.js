@@ -1,0 +1,17 @@
+// Følge: registers the service worker and tells it the page language, so the
+// offline page comes in the same language. Also passes on sign-out, so that
+// a copy kept on this phone is deleted.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => {
+    return navigator.serviceWorker.ready;
+  }).then((registration) => {
+    const worker = navigator.serviceWorker.controller || registration.active;
+    if (!worker) return;
+    worker.postMessage({ type: "language", lang: document.documentElement.lang });
+    if (new URLSearchParams(location.search).has("signed_out")) {
+      worker.postMessage({ type: "signed-out" });
+    }
+  }).catch(() => {
+    // Without a service worker the app still works online; nothing to tell the user.
+  });
+}
