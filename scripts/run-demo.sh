@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up and runs Følge on the embedded default (SQLite) with demo data, at
+# http://127.0.0.1:8000. No root needed. Safe to run again: migrations and
+# demo data are applied only once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e .
+.venv/bin/pybabel compile -q -d translations
+export FOLGE_ENV=${FOLGE_ENV:-development}
+.venv/bin/flask --app wsgi migrate
+.venv/bin/flask --app wsgi seed-demo
+cat <<'INFO'
+
+Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys)
+  Patient (app):        912 34 567  -> the code is on http://127.0.0.1:8000/dev/outbox
+  Patient (SMS only):   923 45 678
+  Patient (letters):    Per Olsen, no number (staff see him)
+  Other clinic patient: 934 56 789
+  Staff (password demo-passord-2026, then the TOTP code from:
+         .venv/bin/flask --app wsgi totp-code EMAIL)
+    lege@demo.folge.test         doctor,      Demo LAR-poliklinikk
+    koordinator@demo.folge.test  coordinator, Demo LAR-poliklinikk
+    ansatt@vestbyen.folge.test   nurse,       Demo Vestbyen poliklinikk
+
+INFO
+exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-8000}" --no-reload

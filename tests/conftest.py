@@ -1,0 +1,280 @@
+"""Fixtures for every test: an app per test on a clean database, factories, helpers.
+
+The database comes from FOLGE_TEST_DATABASE_URL (a PostgreSQL URL) or is
+SQLite. Either way the schema is built once per run by the Alembic
+migrations, so the migrations are tested too. Isolation: SQLite tests each
+get a copy of the migrated file; PostgreSQL tests start with every table
+truncated. (We clean rather than roll back because browser tests drive a
+live server in another thread, which must see committed data.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from server import create_app
+from server.cli import run_migrations
+from server.config import Config
+from server.extensions import db
+from server.models import (
+    Channel,
+    Clinic,
+    PatientProfile,
+    Role,
+    StaffMembership,
+    StaffRole,
+    TotpSecret,
+    User,
+)
+from server.models.base import Base, utcnow
+from server.notify.sms import SentSms
+from server.services import sessions
+from server.services.staff_auth import hash_password
+
+PG_URL = os.environ.get("FOLGE_TEST_DATABASE_URL", "")
+PASSWORD = "correct horse battery staple"
+
+# Argon2 with production cost makes staff factories slow; tests use the same
+# code with a cheaper hash made once.
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@dataclass
+class CapturingSms:
+    """Test SMS provider: keeps what would have been sent."""
+
+    sent: list[SentSms] = field(default_factory=list)
+
+    def send(self, to: str, body: str) -> SentSms:
+        message = SentSms(to=to, body=body, provider_id=f"test-{len(self.sent) + 1}")
+        self.sent.append(message)
+        return message
+
+    def last_code(self, to: str | None = None) -> str:
+        for message in reversed(self.sent):
+            if to is None or message.to == to:
+                found = re.search(r"\b(\d{6})\b", message.body)
+                if found:
+                    return found.group(1)
+        raise AssertionError(f"no code was sent to {to}")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run the migrations once; return the template (SQLite file) or the PostgreSQL URL."""
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        run_migrations(PG_URL)
+        return PG_URL
+    template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    run_migrations(f"sqlite:///{template}")
+    return str(template)
+
+
+def _database_url(migrated_database: str, tmp_path: Path) -> str:
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return PG_URL
+    copy = tmp_path / "test.sqlite3"
+    shutil.copyfile(migrated_database, copy)
+    return f"sqlite:///{copy}"
+
+
+def make_config(database_url: str, **overrides: Any) -> Config:
+    """A testing configuration."""
+    values: dict[str, Any] = {
+        "env": "testing",
+        "secret_key": "test-secret-key-not-for-production",
+        "database_url": database_url,
+    }
+    values.update(overrides)
+    return Config(**values)
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    """Override in a test module to change configuration values."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_database: str, tmp_path: Path, config_overrides: dict[str, Any]) -> Iterator[Flask]:
+    flask_app = create_app(make_config(_database_url(migrated_database, tmp_path),
+                                       **config_overrides))
+    flask_app.config["TESTING"] = True
+    flask_app.extensions["folge_sms"] = CapturingSms()
+    with flask_app.app_context():
+        yield flask_app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sms(app: Flask) -> CapturingSms:
+    return app.extensions["folge_sms"]  # type: ignore[no-any-return]
+
+
+class Client(FlaskClient):
+    """Test client that fills in the CSRF token the way a browser form does."""
+
+    def csrf_token(self, page: str = "/sign-in") -> str:
+        response = self.get(page, follow_redirects=True)
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.text)
+        assert found, f"no CSRF token on {page}"
+        return found.group(1)
+
+    def submit(self, url: str, data: dict[str, str] | None = None, page: str | None = None,
+               **kwargs: Any) -> Any:
+        """POST ``data`` to ``url`` with a fresh CSRF token from ``page`` (default: ``url``)."""
+        token = self.csrf_token(page or url)
+        return self.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    app.test_client_class = Client
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def new_client(app: Flask) -> Callable[[], Client]:
+    """Another browser: a client with its own cookies."""
+    app.test_client_class = Client
+
+    def make() -> Client:
+        return app.test_client()  # type: ignore[return-value]
+
+    return make
+
+
+# -- factories -----------------------------------------------------------------
+
+@dataclass
+class World:
+    """Two clinics with staff and patients, as most tests need."""
+
+    clinic_a: Clinic
+    clinic_b: Clinic
+    patient_x: PatientProfile
+    patient_y: PatientProfile
+    patient_b: PatientProfile
+    doctor_a: User
+    coordinator_a: User
+    nurse_b: User
+    relative: User
+
+
+class Factory:
+    """Creates rows and commits them. Returned by the ``make`` fixture."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def clinic(self, name: str | None = None) -> Clinic:
+        n = self._next()
+        clinic = Clinic(name=name or f"Klinikk {n}", health_trust="Helse Test HF",
+                        address=f"Postboks {n}, 0001 Testby", phone="22 00 00 00",
+                        timezone="Europe/Oslo")
+        db.session.add(clinic)
+        db.session.commit()
+        return clinic
+
+    def patient(self, clinic: Clinic, name: str | None = None, phone: str | None = "auto",
+                verified: bool = True, channels: tuple[Channel, ...] = (Channel.SMS,),
+                language: str | None = None) -> PatientProfile:
+        n = self._next()
+        if phone == "auto":
+            phone = f"+479{n:07d}"
+        user = User(role=Role.PATIENT, display_name=name or f"Pasient {n}", phone=phone,
+                    phone_verified_at=utcnow() if phone and verified else None,
+                    language=language)
+        profile = PatientProfile(user=user, clinic=clinic,
+                                 contact_channels=[c.value for c in channels],
+                                 postal_address=f"Gate {n}, 0001 Testby")
+        db.session.add_all([user, profile])
+        db.session.commit()
+        return profile
+
+    def staff(self, clinic: Clinic, role: StaffRole = StaffRole.DOCTOR,
+              email: str | None = None, name: str | None = None) -> User:
+        n = self._next()
+        user = User(role=Role.STAFF, display_name=name or f"Ansatt {n}",
+                    email=email or f"ansatt{n}@test.folge", password_hash=_PASSWORD_HASH)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(TotpSecret(user_id=user.id, secret=pyotp.random_base32()))
+        db.session.add(StaffMembership(user_id=user.id, clinic_id=clinic.id, role=role))
+        db.session.commit()
+        return user
+
+    def relative(self, name: str | None = None) -> User:
+        n = self._next()
+        user = User(role=Role.RELATIVE, display_name=name or f"Pårørende {n}",
+                    phone=f"+474{n:07d}", phone_verified_at=utcnow())
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def world(self) -> World:
+        clinic_a = self.clinic("Klinikk A")
+        clinic_b = self.clinic("Klinikk B")
+        return World(
+            clinic_a=clinic_a,
+            clinic_b=clinic_b,
+            patient_x=self.patient(clinic_a, "Xena Pasient"),
+            patient_y=self.patient(clinic_a, "Yngve Pasient"),
+            patient_b=self.patient(clinic_b, "Berit Pasient"),
+            doctor_a=self.staff(clinic_a, StaffRole.DOCTOR, name="Doktor A"),
+            coordinator_a=self.staff(clinic_a, StaffRole.COORDINATOR, name="Koordinator A"),
+            nurse_b=self.staff(clinic_b, StaffRole.NURSE, name="Sykepleier B"),
+            relative=self.relative("Rita Pårørende"),
+        )
+
+
+@pytest.fixture
+def make(app: Flask) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def world(make: Factory) -> World:
+    return make.world()
+
+
+def sign_in_as(client: FlaskClient, user: User) -> str:
+    """Open a server-side session for ``user`` in ``client`` without the sign-in pages."""
+    token = sessions.start(user)
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = token
+        flask_session["_fresh"] = True
+    return token
+
+
+def totp_now(user: User) -> str:
+    secret = db.session.get(TotpSecret, user.id)
+    assert secret is not None
+    return pyotp.TOTP(secret.secret).now()
