@@ -135,7 +135,18 @@ def sms(app: Flask) -> CapturingSms:
 
 
 class Client(FlaskClient):
-    """Test client that fills in the CSRF token the way a browser form does."""
+    """Test client that fills in the CSRF token the way a browser form does.
+
+    Each request runs in a fresh app context, as in production. (Flask would
+    otherwise reuse the test's own app context, sharing ``g`` - and with it
+    flask-login's cached user and flask-wtf's token - across requests.)
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: A003
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
     def csrf_token(self, page: str = "/sign-in") -> str:
         response = self.get(page, follow_redirects=True)
@@ -151,20 +162,22 @@ class Client(FlaskClient):
 
 
 @pytest.fixture
-def client(app: Flask) -> Client:
+def new_client(app: Flask) -> Callable[..., Client]:
+    """Another browser: a client with its own cookies (English unless told otherwise)."""
     app.test_client_class = Client
-    return app.test_client()  # type: ignore[return-value]
+
+    def make(language: str = "en") -> Client:
+        browser: Client = app.test_client()  # type: ignore[assignment]
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        return browser
+
+    return make
 
 
 @pytest.fixture
-def new_client(app: Flask) -> Callable[[], Client]:
-    """Another browser: a client with its own cookies."""
-    app.test_client_class = Client
-
-    def make() -> Client:
-        return app.test_client()  # type: ignore[return-value]
-
-    return make
+def client(new_client: Callable[..., Client]) -> Client:
+    """A browser that prefers English, so assertions can read the English text."""
+    return new_client()
 
 
 # -- factories -----------------------------------------------------------------
