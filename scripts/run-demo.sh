@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e .
-.venv/bin/pybabel compile -q -d translations
+bash scripts/translations.sh compile
 export FOLGE_ENV=${FOLGE_ENV:-development}
 .venv/bin/flask --app wsgi migrate
 .venv/bin/flask --app wsgi seed-demo

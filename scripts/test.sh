@@ -30,7 +30,7 @@ fi
 echo "==> Python environment"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
-.venv/bin/pybabel compile -q -d translations
+bash scripts/translations.sh compile
 
 echo "==> axe-core"
 (cd tests/browser && npm ci --silent --no-audit --no-fund)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, Response, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_time, get_locale, gettext
 from flask_login import current_user
 
 from server import labels, policy
@@ -39,11 +39,15 @@ def _template_globals() -> dict[str, object]:
     }
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """Format an aware UTC datetime in Europe/Oslo for the current language."""
+def local_datetime(value: datetime | None, fmt: str = "long") -> str:
+    """An aware UTC datetime as a date and 24-hour time in Europe/Oslo, in the current language.
+
+    ``fmt`` is a Babel date format ("long": 15 January 2026, "short": 15.01.2026).
+    """
     if value is None:
         return ""
-    return format_datetime(value, fmt)
+    return gettext("%(date)s at %(time)s", date=format_date(value, fmt),
+                   time=format_time(value, "HH:mm"))
 
 
 def init_app(app: Flask) -> None:

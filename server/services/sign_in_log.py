@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 
 from server.extensions import db
 from server.models import SignInEvent, SignInMethod, SignInOutcome
@@ -21,7 +21,7 @@ def record(
             outcome=outcome,
             user_id=user_id,
             detail=detail[:64],
-            ip_address=(request.remote_addr or "")[:64],
+            ip_address=((request.remote_addr or "") if has_request_context() else "")[:64],
         )
     )
 

@@ -1,0 +1,1 @@
+"""Real-browser tests: the app served by a live server, driven in headless Chromium."""

@@ -1,0 +1,118 @@
+"""Three languages: complete catalogs, a fresh template, the right <html lang>, a remembered choice."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from server.config import PROJECT_ROOT
+from server.extensions import db
+from tests.conftest import Client, World, sign_in_as
+
+TRANSLATIONS = PROJECT_ROOT / "translations"
+LOCALES = ("nb", "nn", "en")
+
+
+def load(path: Path):  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def ids(catalog) -> set[str]:  # type: ignore[no-untyped-def]
+    return {str(m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalog_has_every_message_translated_and_nothing_fuzzy(locale: str) -> None:
+    template = load(TRANSLATIONS / "messages.pot")
+    catalog = load(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
+    assert ids(catalog) >= ids(template), f"{locale} misses: {ids(template) - ids(catalog)}"
+    for message in catalog:
+        if not message.id:
+            continue
+        assert not message.fuzzy, f"{locale}: fuzzy {message.id!r}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(s.strip() for s in strings), f"{locale}: untranslated {message.id!r}"
+    assert len(template) > 100
+
+
+def test_messages_pot_is_not_stale(tmp_path: Path) -> None:
+    fresh = tmp_path / "messages.pot"
+    subprocess.run(
+        ["bash", str(PROJECT_ROOT / "scripts" / "translations.sh"), "extract", str(fresh)],
+        check=True, cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYBABEL": str(Path(__import__("sys").executable).parent
+                                                    / "pybabel")},
+    )
+    assert ids(load(fresh)) == ids(load(TRANSLATIONS / "messages.pot")), \
+        "messages.pot is stale: run scripts/translations.sh update"
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "phrase"),
+    [
+        ("nb-NO,nb;q=0.9", "nb", "Logg inn"),
+        ("no", "nb", "Logg inn"),
+        ("nn-NO,nn;q=0.9,nb;q=0.8", "nn", "Logg inn"),
+        ("en-GB,en;q=0.9", "en", "Sign in"),
+        ("de-DE,de;q=0.9", "nb", "Logg inn"),
+        ("sv-SE,en;q=0.5", "en", "Sign in"),
+    ],
+)
+def test_first_visit_takes_the_browsers_language(
+    new_client, accept: str, lang: str, phrase: str  # type: ignore[no-untyped-def]
+) -> None:
+    page = new_client(accept).get("/sign-in").text
+    assert f'<html lang="{lang}">' in page
+    assert phrase in page
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_pages_carry_the_right_lang_for_each_locale(
+    new_client, world: World, lang: str  # type: ignore[no-untyped-def]
+) -> None:
+    for user, url in ((world.patient_x.user, "/me/"), (world.doctor_a, "/staff/"),
+                      (None, "/staff/sign-in"), (None, f"/offline/{lang}")):
+        browser = new_client(lang)
+        if user is not None:
+            sign_in_as(browser, user)
+        response = browser.get(url)
+        assert response.status_code == 200
+        assert f'<html lang="{lang}">' in response.text, url
+
+
+def test_switch_is_on_every_page_and_remembered_for_the_user(
+    client: Client, world: World, new_client  # type: ignore[no-untyped-def]
+) -> None:
+    sign_in_as(client, world.patient_x.user)
+    home = client.get("/me/").text
+    assert 'name="lang" value="nn"' in home
+    response = client.submit("/language", {"lang": "nn", "next": "/me/who-has-seen"}, page="/me/")
+    assert response.headers["Location"].endswith("/me/who-has-seen")
+    assert '<html lang="nn">' in client.get("/me/").text
+    assert world.patient_x.user.language == "nn"
+    # Another browser that prefers English still gets nynorsk once signed in.
+    other = new_client("en")
+    sign_in_as(other, world.patient_x.user)
+    assert '<html lang="nn">' in other.get("/me/").text
+
+
+def test_switch_before_sign_in_is_kept_through_sign_in(client: Client, world: World) -> None:
+    client.submit("/language", {"lang": "nn", "next": "/sign-in"}, page="/sign-in")
+    assert '<html lang="nn">' in client.get("/sign-in").text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_switch_never_redirects_off_site(client: Client, target: str) -> None:
+    response = client.submit("/language", {"lang": "en", "next": target}, page="/sign-in")
+    assert response.headers["Location"] == "/"
+
+
+def test_unknown_language_changes_nothing(client: Client, world: World) -> None:
+    sign_in_as(client, world.patient_x.user)
+    client.submit("/language", {"lang": "de", "next": "/me/"}, page="/me/")
+    db.session.refresh(world.patient_x.user)
+    assert world.patient_x.user.language is None

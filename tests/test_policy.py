@@ -1,0 +1,144 @@
+"""Default deny: a route x role matrix over every registered endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask
+from werkzeug.routing import Rule
+
+from server import policy
+from server.models import Role
+from tests.conftest import Client, World, sign_in_as
+
+SIGN_IN_PAGES = ("/sign-in", "/staff/sign-in")
+
+
+def endpoint_urls(app: Flask, world: World) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every rule, with ids of patient X filled in."""
+    values: dict[str, Any] = {
+        "patient_id": world.patient_x.id,
+        "passkey_id": 999,
+        "filename": "icon-192.png",
+        "lang": "nb",
+    }
+    found = []
+    rule: Rule
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        found.append((rule.endpoint, method, url))
+    return found
+
+
+def call(client: Client, method: str, url: str) -> Any:
+    if method == "GET":
+        return client.get(url)
+    token = client.csrf_token("/")
+    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+
+
+def test_the_matrix_covers_every_endpoint(app: Flask, world: World) -> None:
+    endpoints = {e for e, _, _ in endpoint_urls(app, world)}
+    assert len(endpoints) >= 25
+    for endpoint in endpoints:
+        blueprint = endpoint.split(".")[0]
+        assert policy.is_public(endpoint) or endpoint in policy.ANY_SIGNED_IN \
+            or blueprint in policy.AREA_ROLES, f"{endpoint} is in no area: it would be refused"
+
+
+def test_every_endpoint_is_public_or_refuses_anonymous_users(
+    app: Flask, world: World, client: Client
+) -> None:
+    for endpoint, method, url in endpoint_urls(app, world):
+        response = call(client, method, url)
+        if policy.is_public(endpoint):
+            assert response.status_code < 500, endpoint
+            assert response.status_code != 401, endpoint
+        else:
+            assert response.status_code in (302, 401), f"{endpoint} answered {response.status_code}"
+            if response.status_code == 302:
+                assert response.headers["Location"].split("?")[0].endswith(SIGN_IN_PAGES), \
+                    endpoint
+
+
+@pytest.mark.parametrize("who", ["patient_x", "relative", "doctor_a", "nurse_b"])
+def test_roles_only_reach_their_own_areas(
+    app: Flask, world: World, client: Client, who: str
+) -> None:
+    user = world.patient_x.user if who == "patient_x" else getattr(world, who)
+    sign_in_as(client, user)
+    for endpoint, method, url in endpoint_urls(app, world):
+        if policy.is_public(endpoint) or endpoint in policy.ANY_SIGNED_IN:
+            continue
+        allowed = user.role in policy.AREA_ROLES[endpoint.split(".")[0]]
+        response = call(client, method, url)
+        if not allowed:
+            assert response.status_code == 404, f"{who} reached {endpoint}"
+        elif who == "nurse_b" and "/patients/" in url:
+            assert response.status_code == 404, f"{who} reached patient X of clinic A: {endpoint}"
+        else:
+            assert response.status_code in (200, 302, 400, 403), \
+                f"{who} on {endpoint}: {response.status_code}"
+
+
+def test_staff_of_another_clinic_get_404_on_every_patient_page(
+    app: Flask, world: World, client: Client
+) -> None:
+    sign_in_as(client, world.nurse_b)
+    patient_urls = [(e, m, u) for e, m, u in endpoint_urls(app, world) if "/patients/" in u]
+    assert len(patient_urls) >= 5
+    for endpoint, method, url in patient_urls:
+        assert call(client, method, url).status_code == 404, endpoint
+    for missing in (f"/staff/patients/{world.patient_b.id + 1000}",):
+        assert client.get(missing).status_code == 404
+
+
+def test_patient_x_cannot_open_anything_of_patient_y(
+    app: Flask, world: World, client: Client
+) -> None:
+    sign_in_as(client, world.patient_x.user)
+    for url in (f"/staff/patients/{world.patient_y.id}",
+                f"/staff/patients/{world.patient_y.id}/phone"):
+        assert client.get(url).status_code == 404
+    home = client.get("/me/")
+    assert "Xena Pasient" in home.text and "Yngve Pasient" not in home.text
+
+
+def test_staff_search_never_shows_other_clinics(world: World, client: Client) -> None:
+    sign_in_as(client, world.doctor_a)
+    response = client.get("/staff/?q=Berit")
+    assert "Berit Pasient" not in response.text
+    assert "No patients match" in response.text
+    response = client.get("/staff/?q=xena")
+    assert "Xena Pasient" in response.text and "Yngve Pasient" not in response.text
+
+
+def test_only_coordinators_and_admins_may_disable(world: World, client: Client,
+                                                  new_client) -> None:  # type: ignore[no-untyped-def]
+    sign_in_as(client, world.doctor_a)
+    url = f"/staff/patients/{world.patient_x.id}/disable"
+    assert call(client, "POST", url).status_code == 403
+    assert world.patient_x.user.disabled_at is None
+    page = client.get(f"/staff/patients/{world.patient_x.id}")
+    assert "Disable the account" not in page.text
+    coordinator = new_client()
+    sign_in_as(coordinator, world.coordinator_a)
+    assert call(coordinator, "POST", url).status_code == 302
+    assert world.patient_x.user.disabled_at is not None
+
+
+def test_an_endpoint_in_no_known_area_is_refused(app: Flask, world: World, client: Client) -> None:
+    mystery = Blueprint("mystery", __name__)
+    mystery.add_url_rule("/mystery", "page", lambda: "secret")
+    app.register_blueprint(mystery)
+    assert client.get("/mystery").status_code == 302
+    sign_in_as(client, world.patient_x.user)
+    assert client.get("/mystery").status_code == 404
+    assert Role.PATIENT in policy.AREA_ROLES["patient"]
