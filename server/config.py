@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +81,8 @@ class Config:
         return settings
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    raw = env_vars.get(name)
     if raw is None or raw == "":
         return default
     try:
@@ -103,9 +104,9 @@ def _dev_secret_key() -> str:
     return path.read_text().strip()
 
 
-def load_config(environ: dict[str, str] | None = None) -> Config:
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment (``FOLGE_*`` variables)."""
-    env_vars = os.environ if environ is None else environ
+    env_vars: Mapping[str, str] = os.environ if environ is None else environ
     env = env_vars.get("FOLGE_ENV", "development")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"FOLGE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
@@ -129,12 +130,13 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         env=env,
         secret_key=secret,
         database_url=database_url,
-        patient_idle_minutes=_int("FOLGE_PATIENT_IDLE_MINUTES", 30),
-        staff_idle_minutes=_int("FOLGE_STAFF_IDLE_MINUTES", 15),
-        session_max_hours=_int("FOLGE_SESSION_MAX_HOURS", 12),
+        patient_idle_minutes=_int(env_vars, "FOLGE_PATIENT_IDLE_MINUTES", 30),
+        staff_idle_minutes=_int(env_vars, "FOLGE_STAFF_IDLE_MINUTES", 15),
+        session_max_hours=_int(env_vars, "FOLGE_SESSION_MAX_HOURS", 12),
         ratelimit_storage_uri=env_vars.get("FOLGE_RATELIMIT_STORAGE_URI", "memory://"),
         webauthn_rp_id=env_vars.get("FOLGE_WEBAUTHN_RP_ID", ""),
         webauthn_origins=origins,
-        proxy_count=int(env_vars.get("FOLGE_PROXY_COUNT", "0") or 0),
+        proxy_count=_int(env_vars, "FOLGE_PROXY_COUNT", 0) if env_vars.get("FOLGE_PROXY_COUNT")
+        else 0,
         sms_provider=env_vars.get("FOLGE_SMS_PROVIDER", "dev"),
     )

@@ -1,0 +1,51 @@
+"""Notification text never names the treatment, a drug or the clinic's type (DOMAIN.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask, render_template
+from flask_babel import force_locale
+
+from server.config import PROJECT_ROOT
+
+#: Words that must never reach a lock screen, an SMS or an envelope.
+FORBIDDEN = re.compile(
+    r"\b(LAR|rus|rusmiddel\w*|metadon|methadone|buprenorfin|buprenorphine|subutex|suboxone|"
+    r"morfin|morphine|opioid\w*|heroin|legemiddel\w*|medisin\w*|medication|dose\w*|"
+    r"poliklinikk|avhengighet|addiction|TSB)\b",
+    re.IGNORECASE,
+)
+
+TEMPLATES = sorted(
+    str(p.relative_to(PROJECT_ROOT / "templates"))
+    for p in (PROJECT_ROOT / "templates" / "notifications").rglob("*.txt")
+)
+
+
+def test_there_are_notification_templates() -> None:
+    assert "notifications/sms/sign_in_code.txt" in TEMPLATES
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("locale", ["nb", "nn", "en"])
+def test_notification_text_is_discreet(app: Flask, template: str, locale: str) -> None:
+    with app.test_request_context(), force_locale(locale):
+        text = render_template(template, code="123456", minutes=10).strip()
+    assert text and "123456" in text
+    assert not FORBIDDEN.search(text), f"{template} [{locale}]: {text}"
+    assert len(text) <= 160, "one SMS segment"
+
+
+def test_the_word_check_catches_what_it_must() -> None:
+    for bad in ("Din LAR-time", "Husk metadon", "Opioid treatment", "Rus-poliklinikk"):
+        assert FORBIDDEN.search(bad)
+    assert not FORBIDDEN.search("Du har en avtale i morgen kl. 10:00")
+
+
+def test_forbidden_words_never_in_notification_sources() -> None:
+    for path in Path(PROJECT_ROOT / "templates" / "notifications").rglob("*"):
+        if path.is_file():
+            assert not FORBIDDEN.search(path.read_text()), path
