@@ -13,7 +13,7 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 
-from server.extensions import db
+from server.extensions import db, login_manager
 from server.models import (
     AccessTarget,
     PatientProfile,
@@ -79,10 +79,8 @@ def check_request() -> None:
     endpoint = request.endpoint
     if endpoint is None or is_public(endpoint):
         return
-    from server.extensions import login_manager as lm
-
     if not current_user.is_authenticated:
-        abort(lm.unauthorized())
+        abort(login_manager.unauthorized())
     if endpoint in ANY_SIGNED_IN:
         return
     allowed = AREA_ROLES.get(request.blueprint or "")

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import Flask, Response, request
 from flask_babel import format_date, format_time, get_locale, gettext
-from flask_login import current_user
 
 from server import labels, policy
 from server.forms.common import ConfirmForm, LanguageForm
@@ -15,15 +14,14 @@ from server.models.user import LANGUAGES
 #: How each language names itself in the switch.
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 
-_NEVER_NO_STORE = {"static", "pwa.icon", "pwa.manifest"}
+#: The only responses a browser may keep: the app shell, which holds nothing personal.
+_SHELL_ENDPOINTS = {"static", "pwa.icon", "pwa.manifest", "pwa.service_worker", "pwa.offline"}
 
 
 def _no_store(response: Response) -> Response:
-    """Signed-in pages must not be kept by the browser or any proxy."""
-    if request.endpoint in _NEVER_NO_STORE:
-        return response
-    if current_user.is_authenticated or request.endpoint in policy.PUBLIC_ENDPOINTS and \
-            request.method == "POST":
+    """No page may be kept by the browser or a proxy: signed-in pages hold personal
+    data and sign-in pages hold a CSRF token. Only the app shell is cacheable."""
+    if request.endpoint not in _SHELL_ENDPOINTS:
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
     return response

@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.models.base import Base
 
 
-
-
 class Clinic(Base):
     __tablename__ = "clinic"
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
 
 

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base
 
-
-
 if TYPE_CHECKING:
     from server.models.clinic import Clinic
     from server.models.user import User

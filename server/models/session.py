@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
 from server.models.base import Base, UTCDateTime, utcnow
 from server.models.user import User
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
 from server.models.base import Base, enum_column
 
 if TYPE_CHECKING:

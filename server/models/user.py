@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:

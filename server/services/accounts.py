@@ -8,9 +8,9 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import CodePurpose, User
 from server.models.base import utcnow
+from server.models.user import LANGUAGES
 from server.services import codes, sessions
 from server.services.errors import DomainError
-from server.models.user import LANGUAGES
 
 
 class AccountError(DomainError):
