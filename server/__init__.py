@@ -96,9 +96,9 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, config: Config) -> None:
-    from server.views import account, auth, i18n, main, patient, pwa, staff
+    from server.views import account, auth, i18n, main, patient, pwa, relative, staff
 
-    for module in (main, auth, patient, account, staff, i18n, pwa):
+    for module in (main, auth, patient, relative, account, staff, i18n, pwa):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

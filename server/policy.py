@@ -52,6 +52,7 @@ ANY_SIGNED_IN = frozenset({"auth.sign_out"})
 #: Which roles may use each signed-in area (blueprint name).
 AREA_ROLES: dict[str, frozenset[Role]] = {
     "patient": frozenset({Role.PATIENT}),
+    "relative": frozenset({Role.RELATIVE}),
     "account": frozenset({Role.PATIENT, Role.RELATIVE}),
     "staff": frozenset({Role.STAFF}),
 }

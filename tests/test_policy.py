@@ -142,3 +142,14 @@ def test_an_endpoint_in_no_known_area_is_refused(app: Flask, world: World, clien
     sign_in_as(client, world.patient_x.user)
     assert client.get("/mystery").status_code == 404
     assert Role.PATIENT in policy.AREA_ROLES["patient"]
+
+
+def test_each_role_lands_on_its_own_home(world: World, new_client) -> None:  # type: ignore[no-untyped-def]
+    for user, home, text in ((world.patient_x.user, "/me/", "Xena Pasient"),
+                             (world.relative, "/relative/", "Rita Pårørende"),
+                             (world.doctor_a, "/staff/", "Yngve Pasient")):
+        browser = new_client()
+        sign_in_as(browser, user)
+        response = browser.get("/")
+        assert response.headers["Location"].endswith(home)
+        assert text in browser.get(home).text

@@ -53,6 +53,8 @@ def home_for(user: User) -> str:
     """The landing page of each role."""
     if user.is_staff:
         return url_for("staff.home")
+    if user.is_relative:
+        return url_for("relative.home")
     return url_for("patient.home")
 
 
