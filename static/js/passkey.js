@@ -62,8 +62,10 @@ const setUp = (box, run) => {
       const result = await run(box.dataset.optionsUrl, box.dataset.finishUrl);
       if (result.redirect) window.location.assign(result.redirect);
     } catch (err) {
-      error.textContent = err && err.name === "NotAllowedError"
-        ? document.documentElement.dataset.passkeyCancelled || err.message
+      // The browser's own text for a cancelled or timed-out passkey is technical and
+      // in its own language; show the page's translated sentence instead.
+      error.textContent = err && (err.name === "NotAllowedError" || err.name === "AbortError")
+        ? box.dataset.cancelledMessage
         : err.message;
       error.hidden = false;
     } finally {

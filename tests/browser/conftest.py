@@ -49,8 +49,8 @@ def live_server(app: Flask) -> Iterator[str]:
 
     The URL uses ``localhost`` rather than 127.0.0.1: WebAuthn needs a domain
     as relying-party id, and localhost counts as a secure context, so service
-    workers and passkeys work over plain HTTP. Chromium resolves localhost to
-    127.0.0.1 itself (it never asks DNS for it).
+    workers and passkeys work over plain HTTP. Chromium maps localhost to the
+    loopback addresses itself (no DNS) and falls back from ::1 to 127.0.0.1.
     """
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -72,13 +72,19 @@ def playwright_instance() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    """One headless Chromium for the whole run."""
+def chromium() -> str:
+    """Debian's Chromium. Missing is a failure, not a skip: these tests must run."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: install Debian's chromium and chromium-driver "
                     "(apt-get install chromium chromium-driver)", pytrace=False)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright, chromium: str) -> Iterator[Browser]:
+    """One headless Chromium for the whole run."""
     browser = playwright_instance.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        executable_path=chromium, headless=True, args=CHROMIUM_ARGS
     )
     yield browser
     browser.close()

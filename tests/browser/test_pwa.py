@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LOCALES, TIMEOUT_MS, choose_language
+from tests.browser.conftest import CHROMIUM_ARGS, LOCALES, TIMEOUT_MS, choose_language
 from tests.conftest import World
 
 pytestmark = pytest.mark.browser
@@ -142,11 +142,12 @@ def test_personal_pages_are_not_cached_and_sign_out_clears_copies(
     assert gone, page.evaluate("() => caches.keys()")
 
 
-def test_installable(playwright_instance: Playwright, live_server: str, tmp_path: Path) -> None:
+def test_installable(playwright_instance: Playwright, chromium: str, live_server: str,
+                     tmp_path: Path) -> None:
     # Chromium reports every Playwright context as incognito ("in-incognito"), where
     # nothing can be installed, so this test uses a real (persistent) profile.
     context = playwright_instance.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+        str(tmp_path / "profile"), executable_path=chromium, headless=True,
         args=CHROMIUM_ARGS, base_url=live_server, viewport={"width": 390, "height": 844},
     )
     try:
