@@ -379,6 +379,14 @@ def details(result: LoadResult) -> None:
         print(f"  FAILED {count}x: {problem}")
 
 
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine skews the figures."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "n/a"
+
+
 def ratio(a: float, b: float) -> str:
     if b == 0 or math.isnan(a) or math.isnan(b):
         return "n/a"
@@ -425,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load: {concurrency} threads, one HTTP/1.1 connection each, "
               f"{warmup:g} s warm-up + {seconds:g} s measured per target; "
               f"gunicorn {WORKERS} sync workers on {HOST}")
+        print(f"1-minute load average before: {load_average()} "
+              "(anything else running on the machine skews the figures)")
         print("preparing the database and signing in the demo patient ...", flush=True)
         cookie_name, cookie = prepare_database(url, secret_key)
         env = server_env(secret_key, url)
@@ -462,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rps(bare) / rps(home): {ratio(bare.rps, home.rps)}")
         print(f"p50(home) / p50(bare): "
               f"{ratio(home.percentile_ms(50), bare.percentile_ms(50))}")
-        print(f"cores: {os.cpu_count()} (the load generator runs on the same machine)")
+        print(f"cores: {os.cpu_count()} (the load generator runs on the same machine); "
+              f"1-minute load average after: {load_average()} (includes this run)")
         if home.failed or bare.failed:
             print("NOTE: some requests failed; the figures above count only successful ones.")
         return 0

@@ -7,7 +7,7 @@ no migrations run, nothing is sent.
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -106,4 +106,4 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         app.register_blueprint(dev.bp)
 
 
-__all__ = ["create_app", "g"]
+__all__ = ["create_app"]

@@ -162,3 +162,8 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
             conditions.append(User.phone.like(f"%{digits}%"))
         query = query.where(or_(*conditions))
     return query
+
+
+def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:
+    """The patients ``user`` may list, matching ``search``, at most ``limit``."""
+    return list(db.session.scalars(visible_patients(user, search).limit(limit)))

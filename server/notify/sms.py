@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app
+from sqlalchemy import select
 
 from server.extensions import db
 from server.models import DevSms
@@ -41,6 +42,11 @@ class DevSmsProvider:
         db.session.flush()
         log.warning("DEV SMS to %s: %s", to, body)
         return SentSms(to=to, body=body, provider_id=f"dev-{row.id}")
+
+
+def dev_outbox(limit: int = 50) -> list[DevSms]:
+    """What the development adapter kept, newest first."""
+    return list(db.session.scalars(select(DevSms).order_by(DevSms.id.desc()).limit(limit)))
 
 
 def provider() -> SmsProvider:

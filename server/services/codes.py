@@ -157,3 +157,25 @@ def check_code(attempt_id: str | None, code: str, purpose: CodePurpose) -> OneTi
         )
     attempt.used_at = now
     return attempt
+
+
+def sign_in_with_code(attempt_id: str | None, code: str) -> User:
+    """Accept a sign-in code and return the account it belongs to, logging the attempt.
+
+    Raises CodeError for every refusal, with the same message for an unknown
+    number as for a wrong code.
+    """
+    try:
+        attempt = check_code(attempt_id, code, CodePurpose.SIGN_IN)
+    except CodeError as exc:
+        sign_in_log.record_now(SignInMethod.SMS_CODE, SignInOutcome.FAILURE, None, exc.code)
+        raise
+    user = db.session.get(User, attempt.user_id) if attempt.user_id else None
+    if user is None or user.disabled_at is not None:
+        # Disabled between asking for the code and typing it.
+        db.session.rollback()
+        sign_in_log.record_now(SignInMethod.SMS_CODE, SignInOutcome.FAILURE, None, "disabled")
+        raise CodeError(_l("The code is not right. Check the SMS and try again."), "disabled")
+    sign_in_log.record(SignInMethod.SMS_CODE, SignInOutcome.SUCCESS, user.id)
+    db.session.commit()
+    return user

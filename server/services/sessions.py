@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from server.config import Config
 from server.extensions import db
-from server.models import Role, User, UserSession
+from server.models import PatientProfile, Role, User, UserSession
 from server.models.base import utcnow
 
 #: last_seen_at is written at most this often, to spare a write per request.
@@ -55,7 +56,17 @@ def load(token: str, now: datetime | None = None) -> tuple[User | None, str | No
     is disabled.
     """
     now = now or utcnow()
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # One query loads the session, its user and (for patients) profile and clinic,
+    # which nearly every page needs.
+    row = db.session.scalar(
+        select(UserSession)
+        .where(UserSession.token_hash == _hash(token))
+        .options(
+            joinedload(UserSession.user)
+            .joinedload(User.patient_profile)
+            .joinedload(PatientProfile.clinic)
+        )
+    )
     if row is None:
         return None, None
     if row.ended_at is not None:

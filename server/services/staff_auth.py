@@ -87,3 +87,12 @@ def verify_totp(user: User, code: str, now: float | None = None) -> None:
     sign_in_log.record_now(SignInMethod.TOTP, SignInOutcome.FAILURE, user.id, "wrong_code")
     raise StaffSignInError(_l("The code is not right. Try the code your app shows now."),
                            "wrong_code")
+
+
+def verify_totp_for(user_id: int, code: str) -> User:
+    """Second step for the account that passed the password step; returns it, or raises."""
+    user = db.session.get(User, user_id)
+    if user is None or user.disabled_at is not None or user.role is not Role.STAFF:
+        raise StaffSignInError(_l("Sign in with your email and password first."), "gone")
+    verify_totp(user, code)
+    return user

@@ -21,9 +21,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from server.extensions import db, limiter
+from server.extensions import limiter
 from server.forms.auth import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
-from server.models import CodePurpose, SignInMethod, SignInOutcome, User
+from server.models import SignInMethod, SignInOutcome, User
 from server.services import codes, passkeys, sessions, sign_in_log, staff_auth
 from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, display_mobile, normalize_mobile
@@ -97,21 +97,12 @@ def enter_code() -> str | WerkzeugResponse:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            attempt = codes.check_code(session.get(ATTEMPT_KEY), form.code.data or "",
-                                       CodePurpose.SIGN_IN)
+            user = codes.sign_in_with_code(session.get(ATTEMPT_KEY), form.code.data or "")
         except codes.CodeError as exc:
-            sign_in_log.record_now(SignInMethod.SMS_CODE, SignInOutcome.FAILURE, None, exc.code)
             form.code.errors = [str(exc.message)]
         else:
-            user = db.session.get(User, attempt.user_id) if attempt.user_id else None
-            if user is None or user.disabled_at is not None:  # pragma: no cover - guarded above
-                db.session.rollback()
-                form.code.errors = [_("The code is not right. Check the SMS and try again.")]
-            else:
-                sign_in_log.record(SignInMethod.SMS_CODE, SignInOutcome.SUCCESS, user.id)
-                db.session.commit()
-                _begin_session(user)
-                return redirect(home_for(user))
+            _begin_session(user)
+            return redirect(home_for(user))
     return render_template("auth/enter_code.html", form=form, phone=session.get("sign_in_phone"))
 
 
@@ -145,11 +136,8 @@ def staff_totp() -> str | WerkzeugResponse:
         return redirect(url_for("auth.staff_sign_in"))
     form = TotpForm()
     if form.validate_on_submit():
-        user = db.session.get(User, pending["user_id"])
         try:
-            if user is None or user.disabled_at is not None:
-                raise staff_auth.StaffSignInError(_("Sign in with your email and password first."))
-            staff_auth.verify_totp(user, form.code.data or "")
+            user = staff_auth.verify_totp_for(int(pending["user_id"]), form.code.data or "")
         except staff_auth.StaffSignInError as exc:
             form.code.errors = [str(exc.message)]
         else:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
 
-from server.extensions import db
-from server.models import DevSms
+from server.notify import sms
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -14,5 +12,4 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox() -> str:
     """The SMS the development adapter would have sent, newest first."""
-    messages = db.session.scalars(select(DevSms).order_by(DevSms.id.desc()).limit(50)).all()
-    return render_template("dev/outbox.html", messages=messages)
+    return render_template("dev/outbox.html", messages=sms.dev_outbox())

@@ -8,7 +8,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
-from server.extensions import db
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
 from server.models import AccessTarget
@@ -25,7 +24,7 @@ PHONE_ATTEMPT_KEY = "phone_verification"
 def home() -> str:
     """The patients of my clinics, searchable by name or number."""
     search = request.args.get("q", "")[:100]
-    patients = db.session.scalars(policy.visible_patients(current_user, search).limit(200)).all()
+    patients = policy.list_visible_patients(current_user, search)
     return render_template("staff/home.html", patients=patients, search=search)
 
 
