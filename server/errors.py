@@ -55,13 +55,16 @@ def _too_many(error: HTTPException) -> tuple[str, int] | tuple[object, int]:
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(404)
     def not_found(error: HTTPException) -> tuple[str, int]:
+        # 405 looks the same as 404: a wrong method says nothing useful to a person.
         return render_template(
             "errors/error.html",
             title=_("Page not found"),
             message=_("We could not find this page. It may have moved, or the link is wrong."),
-        ), 404
+        ), error.code or 404
+
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_found)
 
     @app.errorhandler(403)
     def forbidden(error: HTTPException) -> tuple[str, int]:
@@ -70,14 +73,6 @@ def init_app(app: Flask) -> None:
             title=_("Not available to you"),
             message=_("Your role does not allow this. Ask a colleague who has the right role."),
         ), 403
-
-    @app.errorhandler(405)
-    def not_allowed(error: HTTPException) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            title=_("Page not found"),
-            message=_("We could not find this page. It may have moved, or the link is wrong."),
-        ), 405
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:

@@ -7,24 +7,19 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
+from server.forms.common import MobileNumber
 
 
 class PhoneForm(FlaskForm):
     phone = StringField(
         _l("Mobile number"),
         description=_l("The number your clinic has registered for you. We send a code to it."),
+        validators=[MobileNumber()],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
 
     #: Set by validation: the number in +47XXXXXXXX form.
     normalized: str = ""
-
-    def validate_phone(self, field: StringField) -> None:
-        try:
-            self.normalized = normalize_mobile(field.data or "")
-        except InvalidPhoneNumber as exc:
-            raise ValidationError(str(exc.message)) from None
 
 
 class CodeForm(FlaskForm):

@@ -5,24 +5,20 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired
 
-from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
+from server.forms.common import MobileNumber
 
 
 class RegisterPhoneForm(FlaskForm):
     phone = StringField(
         _l("The patient's mobile number"),
         description=_l("We send a code to this number. Ask the patient to read it to you."),
+        validators=[MobileNumber()],
         render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
+    #: Set by validation: the number in +47XXXXXXXX form.
     normalized: str = ""
-
-    def validate_phone(self, field: StringField) -> None:
-        try:
-            self.normalized = normalize_mobile(field.data or "")
-        except InvalidPhoneNumber as exc:
-            raise ValidationError(str(exc.message)) from None
 
 
 class VerifyPhoneForm(FlaskForm):
