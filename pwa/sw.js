@@ -1,14 +1,19 @@
 // Følge service worker. Precaches the app shell and the offline page in each
-// language. Personal pages are never cached here: navigations go to the
-// network, and only when it fails is the offline page shown.
+// language. Personal pages are cached only when the person turned on "keep my
+// appointments on this phone" for this device, and then only the appointment
+// list; signing out deletes that copy. It also shows web push notifications.
 const VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = `folge-shell-${VERSION}`;
 const SETTINGS_CACHE = "folge-settings";
+const PERSONAL_CACHE = "folge-personal";
+const KEEP_PATH = "/me/appointments/";
 const LANGUAGES = ["nb", "nn", "en"];
 const SHELL = [
   "/static/css/app.css",
   "/static/js/app.js",
   "/static/js/passkey.js",
+  "/static/js/push.js",
+  "/static/js/offline-copy.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",
@@ -45,12 +50,76 @@ self.addEventListener("message", (event) => {
       (cache) => cache.put("/__language", new Response(data.lang))
     ));
   } else if (data.type === "signed-out") {
-    // Delete every personal copy (none exist yet; later features opt in per device).
-    event.waitUntil(caches.keys().then((names) => Promise.all(
-      names.filter((name) => name.startsWith("folge-personal")).map((name) => caches.delete(name))
-    )));
+    event.waitUntil(forgetPersonal());
+  } else if (data.type === "keep-appointments") {
+    const reply = () => { if (event.ports[0]) event.ports[0].postMessage("done"); };
+    event.waitUntil((data.on ? keepAppointments() : forgetPersonal()).then(reply, reply));
   }
 });
+
+const forgetPersonal = async () => {
+  const settings = await caches.open(SETTINGS_CACHE);
+  await settings.delete("/__keep");
+  const names = await caches.keys();
+  await Promise.all(names.filter((name) => name.startsWith(PERSONAL_CACHE))
+    .map((name) => caches.delete(name)));
+};
+
+const keeping = async () => {
+  const settings = await caches.open(SETTINGS_CACHE);
+  return Boolean(await settings.match("/__keep"));
+};
+
+const keepAppointments = async () => {
+  const settings = await caches.open(SETTINGS_CACHE);
+  await settings.put("/__keep", new Response("1"));
+  const response = await fetch(KEEP_PATH, { credentials: "same-origin" });
+  if (response.ok && !response.redirected) {
+    await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response);
+  }
+};
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (err) { data = {}; }
+  event.waitUntil(self.registration.showNotification(data.title || "Følge", {
+    body: data.body || "",
+    icon: "/icons/icon-192.png",
+    badge: "/icons/icon-192.png",
+    data: { url: data.url || "/" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((windows) => {
+    for (const client of windows) {
+      if (new URL(client.url).origin === self.location.origin && "focus" in client) {
+        client.navigate(target);
+        return client.focus();
+      }
+    }
+    return self.clients.openWindow(target);
+  }));
+});
+
+const navigate = async (request, url) => {
+  try {
+    const response = await fetch(request);
+    if (url.pathname === KEEP_PATH && response.ok && !response.redirected && await keeping()) {
+      await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response.clone());
+    }
+    return response;
+  } catch (err) {
+    if (url.pathname === KEEP_PATH && await keeping()) {
+      const copy = await (await caches.open(PERSONAL_CACHE)).match(KEEP_PATH);
+      if (copy) return copy;
+    }
+    const cache = await caches.open(SHELL_CACHE);
+    return (await cache.match(`/offline/${await currentLanguage()}`)) || Response.error();
+  }
+};
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -58,12 +127,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
-    event.respondWith(
-      fetch(request).catch(async () => {
-        const cache = await caches.open(SHELL_CACHE);
-        return (await cache.match(`/offline/${await currentLanguage()}`)) || Response.error();
-      })
-    );
+    event.respondWith(navigate(request, url));
     return;
   }
   if (SHELL.includes(url.pathname)) {

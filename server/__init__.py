@@ -96,9 +96,24 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, config: Config) -> None:
-    from server.views import account, auth, i18n, main, patient, pwa, relative, staff
+    from server.views import (
+        account,
+        appointments,
+        auth,
+        i18n,
+        main,
+        patient,
+        pwa,
+        relative,
+        reminders,
+        staff,
+        staff_appointments,
+        webhooks,
+        worklist,
+    )
 
-    for module in (main, auth, patient, relative, account, staff, i18n, pwa):
+    for module in (main, auth, patient, appointments, reminders, relative, account, staff,
+                   staff_appointments, worklist, i18n, pwa, webhooks):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

@@ -66,6 +66,35 @@ def init_app(app: Flask) -> None:
         uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Følge")
         click.echo(f"Created {email}. Add this to the authenticator app:\n{uri}")
 
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+    @click.option("--batch", default=50, show_default=True, help="Messages claimed at a time.")
+    @click.option("--lease", default=120, show_default=True,
+                  help="Seconds a claim lasts before another worker may take over.")
+    @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls when idle.")
+    @click.option("--name", default=None, help="Name in logs and claims (default host:pid).")
+    def worker(once: bool, batch: int, lease: int, poll: float, name: str | None) -> None:
+        """Deliver due reminders and messages from the outbox (runs until stopped)."""
+        import logging
+        from datetime import timedelta
+
+        from server.notify.worker import Worker
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        runner = Worker(name=name, batch_size=batch, lease=timedelta(seconds=lease))
+        if once:
+            click.echo(f"Delivered {runner.run_until_idle()} message(s).")
+        else:
+            runner.run(poll_seconds=poll)
+
+    @app.cli.command("vapid-keys")
+    def vapid_keys() -> None:
+        """Print a new VAPID key pair for web push, as environment variables."""
+        from server.notify.webpush import generate_vapid_keys
+
+        private, public = generate_vapid_keys()
+        click.echo(f"FOLGE_VAPID_PRIVATE_KEY={private}\nFOLGE_VAPID_PUBLIC_KEY={public}")
+
     @app.cli.command("totp-code")
     @click.argument("email")
     def totp_code(email: str) -> None:

@@ -44,6 +44,20 @@ class Config:
     #: Number of trusted reverse proxies in front of the app (X-Forwarded-*).
     proxy_count: int = 0
     sms_provider: str = "dev"
+    #: Twilio account for FOLGE_SMS_PROVIDER=twilio; the base URL can point at a test double.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_base_url: str = ""
+    #: Public URL of this app as the SMS provider sees it (for signed webhooks and callbacks).
+    public_base_url: str = ""
+    #: VAPID keys for web push (see `flask vapid-keys`); the subject is a mailto: or https: URL.
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:drift@folge.invalid"
+    #: How long a push service keeps an undelivered notification (seconds), and HTTP timeout.
+    push_ttl_seconds: int = 12 * 3600
+    push_timeout_seconds: int = 10
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -139,4 +153,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         proxy_count=_int(env_vars, "FOLGE_PROXY_COUNT", 0) if env_vars.get("FOLGE_PROXY_COUNT")
         else 0,
         sms_provider=env_vars.get("FOLGE_SMS_PROVIDER", "dev"),
+        twilio_account_sid=env_vars.get("FOLGE_TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env_vars.get("FOLGE_TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=env_vars.get("FOLGE_TWILIO_FROM", ""),
+        twilio_base_url=env_vars.get("FOLGE_TWILIO_BASE_URL", ""),
+        public_base_url=env_vars.get("FOLGE_PUBLIC_BASE_URL", "").rstrip("/"),
+        vapid_private_key=env_vars.get("FOLGE_VAPID_PRIVATE_KEY", ""),
+        vapid_public_key=env_vars.get("FOLGE_VAPID_PUBLIC_KEY", ""),
+        vapid_subject=env_vars.get("FOLGE_VAPID_SUBJECT", "mailto:drift@folge.invalid"),
+        push_ttl_seconds=_int(env_vars, "FOLGE_PUSH_TTL_SECONDS", 12 * 3600),
+        push_timeout_seconds=_int(env_vars, "FOLGE_PUSH_TIMEOUT_SECONDS", 10),
     )

@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from server.models import AccessTarget, Channel, StaffRole
+from server.models import (
+    AccessTarget,
+    Attendance,
+    Channel,
+    MeetingKind,
+    MessagePurpose,
+    MessageStatus,
+    PatientAnswer,
+    ServiceKind,
+    StaffRole,
+)
 
 STAFF_ROLES: dict[str, LazyString] = {
     StaffRole.DOCTOR.value: _l("doctor"),
@@ -20,10 +30,74 @@ STAFF_ROLES: dict[str, LazyString] = {
 ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.PATIENT_OVERVIEW: _l("your overview page"),
     AccessTarget.CONTACT_DETAILS: _l("your contact details"),
+    AccessTarget.APPOINTMENT: _l("one of your appointments"),
+    AccessTarget.MESSAGES: _l("the messages sent to you"),
 }
 
 CHANNELS: dict[str, LazyString] = {
     Channel.PUSH.value: _l("notification in the app"),
     Channel.SMS.value: _l("SMS"),
     Channel.LETTER.value: _l("letter"),
+}
+
+SERVICES: dict[str, LazyString] = {
+    ServiceKind.CLINIC.value: _l("Your clinic"),
+    ServiceKind.GP.value: _l("GP (fastlege)"),
+    ServiceKind.MUNICIPALITY.value: _l("Municipality or NAV"),
+    ServiceKind.PSYCHIATRY.value: _l("Mental health care"),
+    ServiceKind.OTHER.value: _l("Other"),
+}
+
+MEETINGS: dict[str, LazyString] = {
+    MeetingKind.IN_PERSON.value: _l("Meeting in person"),
+    MeetingKind.PHONE.value: _l("Phone call"),
+    MeetingKind.VIDEO.value: _l("Video call"),
+}
+
+#: The patient's answer, as the patient sees it.
+ANSWERS: dict[str, LazyString] = {
+    PatientAnswer.NONE.value: _l("You have not answered yet."),
+    PatientAnswer.CONFIRMED.value: _l("You said you are coming."),
+    PatientAnswer.CANNOT_COME.value: _l("You said you cannot come."),
+    PatientAnswer.NEW_TIME.value: _l("You asked for another time."),
+}
+
+#: The patient's answer, as staff see it.
+STAFF_ANSWERS: dict[str, LazyString] = {
+    PatientAnswer.NONE.value: _l("No answer"),
+    PatientAnswer.CONFIRMED.value: _l("Coming"),
+    PatientAnswer.CANNOT_COME.value: _l("Cannot come"),
+    PatientAnswer.NEW_TIME.value: _l("Wants another time"),
+}
+
+ATTENDANCE: dict[str, LazyString] = {
+    Attendance.UNKNOWN.value: _l("Not marked"),
+    Attendance.ATTENDED.value: _l("Attended"),
+    Attendance.MISSED.value: _l("Missed"),
+}
+
+MESSAGE_STATUS: dict[str, LazyString] = {
+    MessageStatus.PENDING.value: _l("Waiting"),
+    MessageStatus.SENDING.value: _l("Being sent"),
+    MessageStatus.SENT.value: _l("Sent"),
+    MessageStatus.LETTER_QUEUED.value: _l("In the letter queue"),
+    MessageStatus.PRINTED.value: _l("Printed"),
+    MessageStatus.CANCELLED.value: _l("Cancelled"),
+    MessageStatus.FAILED.value: _l("Could not be delivered"),
+}
+
+MESSAGE_PURPOSE: dict[str, LazyString] = {
+    MessagePurpose.REMINDER.value: _l("Reminder"),
+    MessagePurpose.NOTICE.value: _l("Notice of appointment"),
+    MessagePurpose.NO_SHOW.value: _l("Message after a missed appointment"),
+    MessagePurpose.REPLY.value: _l("Reply to an SMS"),
+    MessagePurpose.PUSH_TEST.value: _l("Test notification"),
+}
+
+OUTREACH_METHODS: dict[str, LazyString] = {
+    "call": _l("Call"),
+    "sms": _l("SMS"),
+    "letter": _l("Letter"),
+    "home_visit": _l("Home visit"),
+    "relative": _l("Contact the relative the patient allowed"),
 }

@@ -16,11 +16,13 @@ from sqlalchemy import Select, func, or_, select
 from server.extensions import db, login_manager
 from server.models import (
     AccessTarget,
+    Appointment,
     PatientProfile,
     Role,
     StaffMembership,
     StaffRole,
     User,
+    WorkItem,
 )
 from server.services import access_log
 
@@ -41,6 +43,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.passkey_options",
         "auth.passkey_finish",
         "i18n.set_language",
+        # Signed by the SMS provider instead of a session; see server/views/webhooks.py.
+        "webhooks.inbound",
+        "webhooks.status",
         # Registered only when FOLGE_ENV=development; see server/views/dev.py.
         "dev.outbox",
     }
@@ -52,9 +57,13 @@ ANY_SIGNED_IN = frozenset({"auth.sign_out"})
 #: Which roles may use each signed-in area (blueprint name).
 AREA_ROLES: dict[str, frozenset[Role]] = {
     "patient": frozenset({Role.PATIENT}),
+    "appointments": frozenset({Role.PATIENT}),
+    "reminders": frozenset({Role.PATIENT}),
     "relative": frozenset({Role.RELATIVE}),
     "account": frozenset({Role.PATIENT, Role.RELATIVE}),
     "staff": frozenset({Role.STAFF}),
+    "staff_appointments": frozenset({Role.STAFF}),
+    "worklist": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -62,6 +71,7 @@ _ALL_STAFF = frozenset(StaffRole)
 STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
     "view": _ALL_STAFF,
     "register_phone": _ALL_STAFF,
+    "manage_appointments": _ALL_STAFF,
     "manage_account": frozenset({StaffRole.COORDINATOR, StaffRole.CLINIC_ADMIN}),
 }
 
@@ -138,6 +148,51 @@ def get_patient_or_404(
     return patient
 
 
+def get_own_appointment_or_404(appointment_id: int) -> Appointment:
+    """An appointment of the signed-in patient, or 404 (also for other patients')."""
+    appointment = db.session.get(Appointment, appointment_id)
+    patient = current_patient()
+    if appointment is None or appointment.patient_id != patient.id:
+        abort(404)
+    return appointment
+
+
+def get_appointment_or_404(appointment_id: int, action: str,
+                           target: AccessTarget | None = None) -> Appointment:
+    """An appointment for a staff ``action`` on its patient (see get_patient_or_404)."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    get_patient_or_404(appointment.patient_id, action, target)
+    return appointment
+
+
+def staff_clinic_ids(user: User) -> list[int]:
+    """The clinics whose work the staff member may see."""
+    return [m.clinic_id for m in user.memberships] if user.role is Role.STAFF else []
+
+
+def get_work_item_or_404(item_id: int) -> WorkItem:
+    """A worklist item of one of my clinics, or 404."""
+    item = db.session.get(WorkItem, item_id)
+    if item is None or item.clinic_id not in staff_clinic_ids(current_user):
+        abort(404)
+    return item
+
+
+def record_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
+    """Log a list view (worklist, letter queue) once per patient shown in it."""
+    seen: set[int] = set()
+    for patient in patients:
+        membership = staff_membership(current_user, patient.clinic_id)
+        if membership is None or patient.id in seen:
+            continue
+        seen.add(patient.id)
+        access_log.record(current_user, patient, target, membership.role.value,
+                          membership.clinic_id, commit=False)
+    db.session.commit()
+
+
 def may(action: str, patient: PatientProfile) -> bool:
     """For templates: may the current staff user do ``action`` on ``patient``?"""
     membership = staff_membership(current_user, patient.clinic_id)
@@ -146,7 +201,7 @@ def may(action: str, patient: PatientProfile) -> bool:
 
 def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfile]]:
     """Query for the patients ``user`` may list: those of the user's own clinics."""
-    clinic_ids = [m.clinic_id for m in user.memberships] if user.role is Role.STAFF else []
+    clinic_ids = staff_clinic_ids(user)
     query = (
         select(PatientProfile)
         .join(User, PatientProfile.user_id == User.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import format_date, format_time, get_locale, gettext
 
 from server import labels, policy
@@ -28,6 +28,8 @@ def _no_store(response: Response) -> Response:
 
 
 def _template_globals() -> dict[str, object]:
+    if not has_request_context():
+        return {}  # notification texts and letters are rendered by the worker, outside requests
     return {
         "current_locale": str(get_locale() or "nb"),
         "language_form": LanguageForm(),

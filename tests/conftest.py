@@ -15,6 +15,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,13 @@ from server.cli import run_migrations
 from server.config import Config
 from server.extensions import db
 from server.models import (
+    Appointment,
     Channel,
     Clinic,
+    MeetingKind,
     PatientProfile,
     Role,
+    ServiceKind,
     StaffMembership,
     StaffRole,
     TotpSecret,
@@ -56,10 +60,16 @@ class CapturingSms:
     """Test SMS provider: keeps what would have been sent."""
 
     sent: list[SentSms] = field(default_factory=list)
+    keys: dict[str, SentSms] = field(default_factory=dict)
 
-    def send(self, to: str, body: str) -> SentSms:
+    def send(self, to: str, body: str, idempotency_key: str | None = None,
+             status_callback: str | None = None) -> SentSms:
+        if idempotency_key and idempotency_key in self.keys:
+            return self.keys[idempotency_key]
         message = SentSms(to=to, body=body, provider_id=f"test-{len(self.sent) + 1}")
         self.sent.append(message)
+        if idempotency_key:
+            self.keys[idempotency_key] = message
         return message
 
     def last_code(self, to: str | None = None) -> str:
@@ -243,6 +253,21 @@ class Factory:
         db.session.add(StaffMembership(user_id=user.id, clinic_id=clinic.id, role=role))
         db.session.commit()
         return user
+
+    def appointment(self, patient: PatientProfile, starts_in: timedelta = timedelta(days=2),
+                    by: User | None = None, **fields: Any) -> Appointment:
+        """An appointment through the service, so its messages are planned too."""
+        from server.services import appointments
+
+        values: dict[str, Any] = {
+            "starts_at": utcnow() + starts_in, "duration_minutes": 30,
+            "service": ServiceKind.GP, "service_name": "Legekontoret på Torget",
+            "meeting": MeetingKind.IN_PERSON, "place_name": "Legekontoret",
+            "address": "Torget 1, 0150 Oslo", "meet_role": "fastlege", "meet_name": "Dr. Berg",
+            "prepare": "Ta med medisinlisten", "cancel_by": None,
+        }
+        values.update(fields)
+        return appointments.create(patient, appointments.AppointmentInput(**values), by)
 
     def relative(self, name: str | None = None) -> User:
         n = self._next()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from flask import Flask, render_template
 from flask_babel import force_locale
 
 from server.config import PROJECT_ROOT
+from server.notify import texts
 
 #: Words that must never reach a lock screen, an SMS or an envelope.
 FORBIDDEN = re.compile(
@@ -29,14 +31,42 @@ def test_there_are_notification_templates() -> None:
     assert "notifications/sms/sign_in_code.txt" in TEMPLATES
 
 
+#: Values as the worker gives them: a service name that must never show up.
+PARAMS = {
+    "starts_at": datetime(2026, 3, 10, 9, 30, tzinfo=UTC).isoformat(),
+    "address": "Storgata 1, 0155 Oslo",
+    "meeting": "in_person",
+    "prepare": "Ta med legitimasjon",
+    "service_name": "LAR-poliklinikken",
+}
+
+
 @pytest.mark.parametrize("template", TEMPLATES)
 @pytest.mark.parametrize("locale", ["nb", "nn", "en"])
 def test_notification_text_is_discreet(app: Flask, template: str, locale: str) -> None:
-    with app.test_request_context(), force_locale(locale):
-        text = render_template(template, code="123456", minutes=10).strip()
-    assert text and "123456" in text
+    channel, name = template.split("/")[1:]
+    name = name.removesuffix(".txt")
+    if name in ("sign_in_code", "verify_number"):
+        with app.test_request_context(), force_locale(locale):
+            text = render_template(template, code="123456", minutes=10).strip()
+        assert "123456" in text
+    else:
+        text = texts.render(name, channel, PARAMS, locale,
+                            now=datetime(2026, 3, 9, 12, 0, tzinfo=UTC)).body
+    assert text
     assert not FORBIDDEN.search(text), f"{template} [{locale}]: {text}"
-    assert len(text) <= 160, "one SMS segment"
+    if channel == "sms":
+        assert len(text) <= 160, f"one SMS segment: {text}"
+    if channel in ("sms", "push") and "starts_at" in text:
+        raise AssertionError("a raw value leaked")
+
+
+@pytest.mark.parametrize("locale", ["nb", "nn", "en"])
+def test_reminder_says_day_and_time_in_oslo_time(app: Flask, locale: str) -> None:
+    text = texts.render("reminder", "push", PARAMS, locale,
+                        now=datetime(2026, 3, 9, 12, 0, tzinfo=UTC)).body
+    assert "10:30" in text
+    assert {"nb": "i morgen", "nn": "i morgon", "en": "tomorrow"}[locale] in text
 
 
 def test_the_word_check_catches_what_it_must() -> None:

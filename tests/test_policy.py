@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,30 @@ from tests.conftest import Client, World, sign_in_as
 SIGN_IN_PAGES = ("/sign-in", "/staff/sign-in")
 
 
+def _things_of_patient_x(world: World) -> dict[str, int]:
+    """An appointment of patient X (clinic A), with an answer on the worklist."""
+    from datetime import timedelta
+
+    from server.models import MeetingKind, PatientAnswer, ServiceKind, WorkItem
+    from server.models.base import utcnow
+    from server.services import appointments
+
+    existing = getattr(world, "_ids", None)
+    if existing:
+        return existing  # type: ignore[no-any-return]
+    appointment = appointments.create(world.patient_x, appointments.AppointmentInput(
+        starts_at=utcnow() + timedelta(days=3), duration_minutes=30, service=ServiceKind.GP,
+        service_name="Legekontoret", meeting=MeetingKind.IN_PERSON), world.doctor_a)
+    appointments.answer(appointment, PatientAnswer.CONFIRMED)
+    from sqlalchemy import select
+
+    from server.extensions import db
+
+    item = db.session.scalars(select(WorkItem)).one()
+    world._ids = {"appointment_id": appointment.id, "item_id": item.id}  # type: ignore[attr-defined]
+    return world._ids  # type: ignore[attr-defined,no-any-return]
+
+
 def endpoint_urls(app: Flask, world: World) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) for every rule, with ids of patient X filled in."""
     values: dict[str, Any] = {
@@ -22,6 +47,7 @@ def endpoint_urls(app: Flask, world: World) -> list[tuple[str, str, str]]:
         "passkey_id": 999,
         "filename": "icon-192.png",
         "lang": "nb",
+        **_things_of_patient_x(world),
     }
     found = []
     rule: Rule
@@ -81,7 +107,7 @@ def test_roles_only_reach_their_own_areas(
         response = call(client, method, url)
         if not allowed:
             assert response.status_code == 404, f"{who} reached {endpoint}"
-        elif who == "nurse_b" and "/patients/" in url:
+        elif who == "nurse_b" and url.startswith("/staff") and re.search(r"/\d+", url):
             assert response.status_code == 404, f"{who} reached patient X of clinic A: {endpoint}"
         else:
             assert response.status_code in (200, 302, 400, 403), \
@@ -92,7 +118,8 @@ def test_staff_of_another_clinic_get_404_on_every_patient_page(
     app: Flask, world: World, client: Client
 ) -> None:
     sign_in_as(client, world.nurse_b)
-    patient_urls = [(e, m, u) for e, m, u in endpoint_urls(app, world) if "/patients/" in u]
+    patient_urls = [(e, m, u) for e, m, u in endpoint_urls(app, world)
+                    if u.startswith("/staff") and re.search(r"/\d+", u)]
     assert len(patient_urls) >= 5
     for endpoint, method, url in patient_urls:
         assert call(client, method, url).status_code == 404, endpoint
@@ -153,3 +180,14 @@ def test_each_role_lands_on_its_own_home(world: World, new_client) -> None:  # t
         response = browser.get("/")
         assert response.headers["Location"].endswith(home)
         assert text in browser.get(home).text
+
+
+def test_another_patient_gets_404_on_every_appointment_page(
+    app: Flask, world: World, client: Client
+) -> None:
+    urls = [(e, m, u) for e, m, u in endpoint_urls(app, world)
+            if e.startswith("appointments.") and re.search(r"/\d+", u)]
+    assert len(urls) >= 5
+    sign_in_as(client, world.patient_y.user)
+    for endpoint, method, url in urls:
+        assert call(client, method, url).status_code == 404, endpoint

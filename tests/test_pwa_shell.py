@@ -73,9 +73,12 @@ def test_offline_page_for_unknown_language_is_404(client: Client) -> None:
     assert client.get("/offline/de").status_code == 404
 
 
-def test_no_personal_page_is_cached(client: Client, world: World) -> None:
+def test_only_the_opted_in_appointment_list_is_ever_cached(client: Client, world: World) -> None:
     body = (PROJECT_ROOT / "pwa" / "sw.js").read_text()
-    assert "/me/" not in body and "/staff" not in body
+    assert "/staff" not in body
+    assert body.count('"/me/') == 1 and 'const KEEP_PATH = "/me/appointments/";' in body
+    # The personal copy is written only while the per-device choice is on.
+    assert "await keeping()" in body
     sign_in_as(client, world.patient_x.user)
     assert client.get("/me/").headers["Cache-Control"] == "no-store"
 

@@ -1,6 +1,14 @@
 """Typed SQLAlchemy models, one module per concept."""
 
 from server.models.access_log import AccessLogEntry, AccessTarget
+from server.models.appointment import (
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    MeetingKind,
+    PatientAnswer,
+    ServiceKind,
+)
 from server.models.clinic import Clinic
 from server.models.credentials import (
     CodePurpose,
@@ -12,14 +20,33 @@ from server.models.credentials import (
     SignInOutcome,
     TotpSecret,
 )
+from server.models.outbox import MessagePurpose, MessageStatus, OutboxMessage
 from server.models.patient import Channel, PatientProfile
+from server.models.reminders import PushSubscription, ReminderSettings
 from server.models.session import UserSession
+from server.models.sms_inbound import InboundSms
 from server.models.staff import StaffMembership, StaffRole
 from server.models.user import Role, User
+from server.models.worklist import WorkItem, WorkKind, WorkStatus
 
 __all__ = [
     "AccessLogEntry",
     "AccessTarget",
+    "Appointment",
+    "AppointmentStatus",
+    "Attendance",
+    "InboundSms",
+    "MeetingKind",
+    "MessagePurpose",
+    "MessageStatus",
+    "OutboxMessage",
+    "PatientAnswer",
+    "PushSubscription",
+    "ReminderSettings",
+    "ServiceKind",
+    "WorkItem",
+    "WorkKind",
+    "WorkStatus",
     "Channel",
     "Clinic",
     "CodePurpose",

@@ -22,6 +22,8 @@ class AccessTarget(enum.Enum):
 
     PATIENT_OVERVIEW = "patient_overview"
     CONTACT_DETAILS = "contact_details"
+    APPOINTMENT = "appointment"
+    MESSAGES = "messages"
 
 
 class AccessLogEntry(Base):

@@ -100,3 +100,5 @@ class DevSms(Base):
     to: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(String(1000))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The outbox key; a second send with the same key returns the first message.
+    idempotency_key: Mapped[str | None] = mapped_column(String(140), unique=True)

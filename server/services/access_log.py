@@ -15,8 +15,9 @@ def record(
     target: AccessTarget,
     viewer_role: str,
     clinic_id: int | None,
+    commit: bool = True,
 ) -> None:
-    """Log that ``viewer`` opened ``target`` of ``patient``. Commits.
+    """Log that ``viewer`` opened ``target`` of ``patient``. Commits unless told not to.
 
     Called by the policy in the same request that shows the data; the
     patient's own views are never logged.
@@ -32,7 +33,8 @@ def record(
             target=target,
         )
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def entries_for(patient: PatientProfile, limit: int = 200) -> list[AccessLogEntry]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from server import policy
-from server.services import access_log
+from server.services import access_log, appointments
 
 bp = Blueprint("patient", __name__, url_prefix="/me")
 
@@ -13,7 +13,10 @@ bp = Blueprint("patient", __name__, url_prefix="/me")
 @bp.get("/")
 def home() -> str:
     """Home: the sections a patient uses, each ready for its own feature."""
-    return render_template("patient/home.html", patient=policy.current_patient())
+    patient = policy.current_patient()
+    upcoming = [a for a in appointments.upcoming_for(patient) if not a.is_cancelled]
+    return render_template("patient/home.html", patient=patient,
+                           next_appointment=upcoming[0] if upcoming else None)
 
 
 @bp.get("/who-has-seen")

@@ -21,6 +21,8 @@ SHELL_FILES = (
     "static/css/app.css",
     "static/js/app.js",
     "static/js/passkey.js",
+    "static/js/push.js",
+    "static/js/offline-copy.js",
     "pwa/icons/icon-192.png",
     "pwa/icons/icon-512.png",
     "pwa/icons/icon-maskable-512.png",

@@ -9,6 +9,7 @@ if ("serviceWorker" in navigator) {
     if (!worker) return;
     worker.postMessage({ type: "language", lang: document.documentElement.lang });
     if (new URLSearchParams(location.search).has("signed_out")) {
+      localStorage.removeItem("folge-keep-appointments");
       worker.postMessage({ type: "signed-out" });
     }
   }).catch(() => {

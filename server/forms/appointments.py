@@ -1,0 +1,49 @@
+"""Forms for answering appointments and for reminder settings."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+REASON_LIMIT = 500
+
+
+class CannotComeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (if you want to tell us)"),
+        validators=[Optional(), Length(max=REASON_LIMIT,
+                                       message=_l("Please keep it under %(max)d characters."))],
+    )
+    call_me = BooleanField(_l("Call me to find a new time"))
+
+
+class NewTimeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Which times suit you? (optional)"),
+        validators=[Optional(), Length(max=REASON_LIMIT,
+                                       message=_l("Please keep it under %(max)d characters."))],
+    )
+
+
+def _time_choices(start: int, end: int) -> list[tuple[str, str]]:
+    return [(f"{h:02d}:00", f"{h:02d}:00") for h in range(start, end)]
+
+
+class ReminderSettingsForm(FlaskForm):
+    first = SelectField(_l("First choice"))
+    second = SelectField(_l("Second choice"))
+    third = SelectField(_l("Third choice"))
+    evening_before = SelectField(
+        _l("Reminder the evening before"),
+        choices=[("", _l("No evening reminder"))] + _time_choices(16, 22),
+    )
+    hours_before = SelectField(
+        _l("Reminder before the appointment"),
+        choices=[("", _l("No reminder on the day")), ("1", _l("1 hour before")),
+                 ("2", _l("2 hours before")), ("3", _l("3 hours before")),
+                 ("4", _l("4 hours before"))],
+    )
+    quiet_from = SelectField(_l("Quiet from"), choices=_time_choices(18, 24) + [("00:00", "00:00")])
+    quiet_until = SelectField(_l("Quiet until"), choices=_time_choices(5, 11))

@@ -1,0 +1,88 @@
+"""The transactional outbox: every message to a person, planned in the same
+transaction as the change that causes it, delivered by a worker.
+
+A message tries the recipient's channels in order. Its idempotency key makes
+each (message, channel) pair take effect at most once, even when a worker
+dies between handing it to the provider and recording that it did.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from server.models.appointment import Appointment
+    from server.models.patient import PatientProfile
+
+
+class MessagePurpose(enum.Enum):
+    REMINDER = "reminder"  # before an appointment
+    NOTICE = "notice"  # a new or moved appointment (letters)
+    NO_SHOW = "no_show"  # we missed you: offer a new time
+    REPLY = "reply"  # answer to an SMS from the patient (help text, receipt)
+    PUSH_TEST = "push_test"  # "send a test notification"
+
+
+class MessageStatus(enum.Enum):
+    PENDING = "pending"  # waiting for its time or its next try
+    SENDING = "sending"  # claimed by a worker (see lease_until)
+    SENT = "sent"  # accepted by the provider on ``channel``
+    LETTER_QUEUED = "letter_queued"  # waiting to be printed by staff
+    PRINTED = "printed"
+    CANCELLED = "cancelled"  # the appointment moved or was cancelled
+    FAILED = "failed"  # no channel left; a work item tells staff
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_due", "status", "due_at"),
+        Index("ix_outbox_message_appointment", "appointment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique per planned message, e.g. "reminder:42:v1:evening".
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    purpose: Mapped[MessagePurpose] = mapped_column(enum_column(MessagePurpose, "message_purpose"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    #: Template name under templates/notifications/ (without channel folder) and its values.
+    template: Mapped[str] = mapped_column(String(60))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Channels to try, in order; ``channel_index`` points at the current one.
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel_index: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, "message_status"),
+                                                  default=MessageStatus.PENDING)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Tries on the current channel (for backoff); reset when moving to the next channel.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: While SENDING: the claim expires then, and another worker may take over.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    #: A log of what happened, for staff: [{"at": ..., "channel": ..., "event": ...}].
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    provider_message_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    #: Latest delivery status reported by the provider (delivered, undelivered ...).
+    delivery_status: Mapped[str] = mapped_column(String(32), default="")
+    #: The number or address used on the channel that succeeded, for matching replies.
+    sent_to: Mapped[str] = mapped_column(String(254), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    patient: Mapped[PatientProfile] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    @property
+    def channel(self) -> str | None:
+        if 0 <= self.channel_index < len(self.channels):
+            return self.channels[self.channel_index]
+        return None

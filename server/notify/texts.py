@@ -1,0 +1,68 @@
+"""Notification text: rendered at delivery time, per channel, in the patient's language.
+
+Texts live in ``templates/notifications/<channel>/<template>.txt``. They are
+discreet by design (DOMAIN.md): a day and a time, never the service, the
+clinic's type, a drug or a treatment. Rendering at delivery time keeps words
+like "tomorrow" true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from flask_babel import force_locale, format_date, format_time
+from flask_babel import gettext as _
+
+from server.models import OutboxMessage
+from server.models.base import utcnow
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    title: str
+    body: str
+
+
+def day_phrase(moment: datetime, now: datetime, tz: ZoneInfo = OSLO) -> str:
+    """'today', 'tomorrow' or 'on Tuesday 3 March', from the local calendar day."""
+    local_day = moment.astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    delta = (local_day - today).days
+    if delta == 0:
+        return _("today")
+    if delta == 1:
+        return _("tomorrow")
+    return _("on %(date)s", date=format_date(moment, "full"))
+
+
+def _values(params: dict[str, Any], now: datetime) -> dict[str, Any]:
+    values = dict(params)
+    if "starts_at" in params:
+        starts = datetime.fromisoformat(params["starts_at"])
+        values["starts"] = starts
+        values["day"] = day_phrase(starts, now)
+        values["date"] = format_date(starts, "full")
+        values["time"] = format_time(starts, "HH:mm")
+    return values
+
+
+def render(template: str, channel: str, params: dict[str, Any], language: str | None,
+           now: datetime | None = None) -> RenderedText:
+    """Render one notification. Needs an app context, not a request."""
+    now = now or utcnow()
+    with force_locale(language or "nb"):
+        values = _values(params, now)
+        body = render_template(f"notifications/{channel}/{template}.txt", **values).strip()
+        title = "Følge"
+    return RenderedText(title=title, body=" ".join(body.split()) if channel != "letter" else body)
+
+
+def render_message(message: OutboxMessage, channel: str, now: datetime | None = None) -> RenderedText:
+    """Render an outbox message for one of its channels, in the patient's language."""
+    return render(message.template, channel, message.params, message.patient.user.language, now)

@@ -1,0 +1,273 @@
+"""Appointments: record, move, cancel, answer, and mark attendance.
+
+Every change plans or cancels its messages in the same transaction, so a
+reminder exists exactly when its appointment does. A missed appointment
+creates outreach work and a kind message; it never changes anything about
+the patient's treatment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import (
+    Appointment,
+    AppointmentStatus,
+    Attendance,
+    Channel,
+    MeetingKind,
+    MessagePurpose,
+    PatientAnswer,
+    PatientProfile,
+    ReminderSettings,
+    ServiceKind,
+    User,
+    WorkItem,
+    WorkKind,
+)
+from server.models.base import utcnow
+from server.services import outbox
+from server.services.errors import DomainError
+from server.services.reminder_plan import ReminderRule, end_of_quiet, reminder_times
+
+#: Longest free text kept from a patient's answer.
+REASON_MAX = 500
+
+
+class AppointmentError(DomainError):
+    """An appointment change that cannot be made."""
+
+
+@dataclass(frozen=True)
+class AppointmentInput:
+    """What staff give when they record or change an appointment."""
+
+    starts_at: datetime
+    duration_minutes: int
+    service: ServiceKind
+    service_name: str
+    meeting: MeetingKind
+    place_name: str = ""
+    address: str = ""
+    meet_role: str = ""
+    meet_name: str = ""
+    prepare: str = ""
+    cancel_by: datetime | None = None
+
+
+def rule_for(patient: PatientProfile) -> ReminderRule:
+    """The patient's reminder settings (defaults when none are saved)."""
+    settings = db.session.get(ReminderSettings, patient.id)
+    if settings is None:
+        return ReminderRule()
+    return ReminderRule(settings.evening_before_at, settings.hours_before, settings.quiet_from,
+                        settings.quiet_until)
+
+
+def _zone(appointment: Appointment) -> ZoneInfo:
+    return ZoneInfo(appointment.clinic.timezone or "Europe/Oslo")
+
+
+def plan_messages(appointment: Appointment, notice: bool = True, new: bool = False,
+                  rule: ReminderRule | None = None) -> None:
+    """Plan the notice and reminders of ``appointment`` (caller commits).
+
+    ``new`` says the appointment was just created, so its keys cannot exist yet.
+    """
+    patient = appointment.patient
+    now = utcnow()
+    params = outbox.appointment_params(appointment)
+    rule = rule or rule_for(patient)
+    version = appointment.plan_version
+    zone = _zone(appointment)
+    if notice:
+        outbox.enqueue(
+            key=f"notice:{appointment.id}:v{version}", purpose=MessagePurpose.NOTICE,
+            patient=patient, appointment=appointment, template="notice", params=params,
+            due_at=end_of_quiet(now, rule, zone), check_existing=not new,
+        )
+    for label, due_at in reminder_times(appointment.starts_at, rule, zone, now):
+        outbox.enqueue(
+            key=f"reminder:{appointment.id}:v{version}:{label}", purpose=MessagePurpose.REMINDER,
+            patient=patient, appointment=appointment, template="reminder", params=params,
+            due_at=due_at, check_existing=not new,
+        )
+
+
+def _apply(appointment: Appointment, data: AppointmentInput) -> None:
+    if data.duration_minutes <= 0 or data.duration_minutes > 12 * 60:
+        raise AppointmentError(_l("The length must be between 1 minute and 12 hours."), "duration")
+    if data.cancel_by is not None and data.cancel_by > data.starts_at:
+        raise AppointmentError(_l("The last time to cancel must be before the appointment."),
+                               "cancel_by")
+    appointment.starts_at = data.starts_at
+    appointment.duration_minutes = data.duration_minutes
+    appointment.service = data.service
+    appointment.service_name = data.service_name.strip()
+    appointment.meeting = data.meeting
+    appointment.place_name = data.place_name.strip()
+    appointment.address = data.address.strip()
+    appointment.meet_role = data.meet_role.strip()
+    appointment.meet_name = data.meet_name.strip()
+    appointment.prepare = data.prepare.strip()
+    appointment.cancel_by = data.cancel_by
+
+
+def create(patient: PatientProfile, data: AppointmentInput, by: User | None) -> Appointment:
+    """Record an appointment and plan its messages in the same transaction."""
+    return create_many([(patient, data)], by)[0]
+
+
+def create_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User | None,
+                commit: bool = True) -> list[Appointment]:
+    """Record several appointments and plan all their messages in one transaction.
+
+    Either every appointment and message is stored, or none (a CSV import).
+    ``commit=False`` leaves the transaction to the caller.
+    """
+    now = utcnow()
+    created: list[Appointment] = []
+    for patient, data in items:
+        if data.starts_at <= now:
+            raise AppointmentError(_l("The appointment must be in the future."), "past")
+        appointment = Appointment(patient=patient, clinic_id=patient.clinic_id,
+                                  clinic=patient.clinic, created_by=by, plan_version=1)
+        _apply(appointment, data)
+        db.session.add(appointment)
+        created.append(appointment)
+    db.session.flush()
+    rules: dict[int, ReminderRule] = {}
+    for appointment in created:
+        rule = rules.get(appointment.patient_id)
+        if rule is None:
+            rule = rules[appointment.patient_id] = rule_for(appointment.patient)
+        plan_messages(appointment, new=True, rule=rule)
+    if commit:
+        db.session.commit()
+    return created
+
+
+def update(appointment: Appointment, data: AppointmentInput) -> Appointment:
+    """Change an appointment. A new time re-plans its reminders; other edits keep them."""
+    if appointment.is_cancelled:
+        raise AppointmentError(_l("This appointment is cancelled and cannot be changed."),
+                               "cancelled")
+    moved = data.starts_at != appointment.starts_at
+    if moved and data.starts_at <= utcnow():
+        raise AppointmentError(_l("The appointment must be in the future."), "past")
+    _apply(appointment, data)
+    if moved:
+        outbox.cancel_pending(appointment, (MessagePurpose.REMINDER, MessagePurpose.NOTICE))
+        appointment.plan_version += 1
+        appointment.answer = PatientAnswer.NONE
+        appointment.answered_at = None
+        db.session.flush()
+        plan_messages(appointment)
+    db.session.commit()
+    return appointment
+
+
+def cancel(appointment: Appointment) -> None:
+    """Cancel an appointment and every message about it not yet sent."""
+    appointment.status = AppointmentStatus.CANCELLED
+    outbox.cancel_pending(appointment, (MessagePurpose.REMINDER, MessagePurpose.NOTICE))
+    db.session.commit()
+
+
+def outreach_methods(patient: PatientProfile) -> list[str]:
+    """Ways to reach the patient after a no-show, in the patient's own order."""
+    methods: list[str] = []
+    if patient.user.phone:
+        methods.append("call")
+    for channel in patient.contact_channels:
+        if channel == Channel.SMS.value and patient.user.phone:
+            methods.append("sms")
+        elif channel == Channel.LETTER.value and patient.postal_address:
+            methods.append("letter")
+    if patient.postal_address:
+        methods.append("home_visit")
+    return list(dict.fromkeys(methods))
+
+
+def mark_attendance(appointment: Appointment, attendance: Attendance, by: User) -> None:
+    """Record attended or missed. A miss becomes outreach work and a kind message."""
+    if appointment.is_cancelled:
+        raise AppointmentError(_l("This appointment is cancelled."), "cancelled")
+    if appointment.starts_at > utcnow():
+        raise AppointmentError(_l("Attendance can be marked once the appointment has started."),
+                               "future")
+    previous = appointment.attendance
+    appointment.attendance = attendance
+    if attendance is Attendance.MISSED and previous is not Attendance.MISSED:
+        patient = appointment.patient
+        db.session.add(WorkItem(
+            clinic_id=appointment.clinic_id, patient_id=patient.id, appointment=appointment,
+            kind=WorkKind.OUTREACH, details={"methods": outreach_methods(patient)},
+        ))
+        outbox.enqueue(
+            key=f"no_show:{appointment.id}", purpose=MessagePurpose.NO_SHOW, patient=patient,
+            appointment=appointment, template="no_show",
+            params=outbox.appointment_params(appointment),
+            due_at=end_of_quiet(utcnow(), rule_for(patient), _zone(appointment)),
+        )
+    db.session.commit()
+
+
+def answer(appointment: Appointment, choice: PatientAnswer, reason: str = "",
+           call_me: bool = False, via: str = "app", commit: bool = True) -> None:
+    """The patient's answer, shown to the clinic at once on the worklist."""
+    if appointment.is_cancelled:
+        raise AppointmentError(_l("This appointment has been cancelled."), "cancelled")
+    if appointment.starts_at <= utcnow():
+        raise AppointmentError(_l("This appointment has already started."), "past")
+    if len(reason) > REASON_MAX:
+        raise AppointmentError(_l("Please keep the reason under %(n)d characters.", n=REASON_MAX),
+                               "too_long")
+    appointment.answer = choice
+    appointment.answer_reason = reason.strip()
+    appointment.call_me = call_me
+    appointment.answered_at = utcnow()
+    db.session.add(WorkItem(
+        clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,
+        appointment=appointment, kind=WorkKind.ANSWER,
+        details={"answer": choice.value, "reason": appointment.answer_reason,
+                 "call_me": call_me, "via": via},
+    ))
+    if commit:
+        db.session.commit()
+
+
+def for_patient(patient: PatientProfile) -> list[Appointment]:
+    """Every appointment of the patient, newest first (the staff view)."""
+    return list(db.session.scalars(
+        select(Appointment).where(Appointment.patient_id == patient.id)
+        .order_by(Appointment.starts_at.desc()).limit(200)
+    ))
+
+
+def upcoming_for(patient: PatientProfile) -> list[Appointment]:
+    """Appointments not yet over, soonest first (cancelled ones included, marked)."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(Appointment).where(Appointment.patient_id == patient.id,
+                                  Appointment.starts_at >= now - timedelta(hours=12))
+        .order_by(Appointment.starts_at)
+    )
+    return [a for a in rows if a.ends_at >= now]
+
+
+def past_for(patient: PatientProfile, limit: int = 50) -> list[Appointment]:
+    """Appointments that are over, newest first."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(Appointment).where(Appointment.patient_id == patient.id,
+                                  Appointment.starts_at < now)
+        .order_by(Appointment.starts_at.desc()).limit(limit)
+    )
+    return [a for a in rows if a.ends_at < now]

@@ -1,0 +1,158 @@
+"""Import appointments from a CSV export: the whole file goes in, or none of it.
+
+Columns (header row required, order free, UTF-8, comma or semicolon):
+
+    patient        Følge patient number (shown on the patient's page)
+    date           YYYY-MM-DD, local date
+    time           HH:MM, local time (Europe/Oslo)
+    duration       minutes (optional, default 30)
+    service        clinic | gp | municipality | psychiatry | other
+    service_name   the service as the patient knows it
+    meeting        in_person | phone | video (optional, default in_person)
+    place_name, address, meet_role, meet_name, prepare   (optional)
+    cancel_by      YYYY-MM-DD HH:MM, local (optional)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from server.extensions import db
+from server.models import MeetingKind, PatientProfile, ServiceKind, User
+from server.models.base import utcnow
+from server.services import appointments
+from server.services.errors import DomainError
+from server.services.local_time import to_utc
+
+REQUIRED = ("patient", "date", "time", "service", "service_name")
+KNOWN = (*REQUIRED, "duration", "meeting", "place_name", "address", "meet_role", "meet_name",
+         "prepare", "cancel_by")
+MAX_ROWS = 5000
+MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+class ImportRejected(DomainError):
+    """The file was not imported; ``errors`` says where and why."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(_l("Nothing was imported. Fix the lines below and try again."), "rows")
+        self.errors = errors
+
+
+def _read(raw: bytes) -> list[dict[str, str]]:
+    if len(raw) > MAX_BYTES:
+        raise ImportRejected([RowError(0, _("The file is too large (at most 2 MB)."))])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected([RowError(0, _("The file must be saved as UTF-8."))]) from None
+    sample = text[:2000]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportRejected([RowError(1, _("Missing columns: %(columns)s",
+                                            columns=", ".join(missing)))])
+    reader.fieldnames = header
+    rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    if len(rows) > MAX_ROWS:
+        raise ImportRejected([RowError(0, _("At most %(n)d lines per file.", n=MAX_ROWS))])
+    if not rows:
+        raise ImportRejected([RowError(2, _("The file has no appointments."))])
+    return rows
+
+
+def _row_input(row: dict[str, str], clinic_ids: set[int]) -> tuple[PatientProfile,
+                                                                    appointments.AppointmentInput]:
+    """Parse one row, raising ValueError with a message for the person."""
+    try:
+        patient = db.session.get(PatientProfile, int(row["patient"]))
+    except ValueError:
+        patient = None
+    if patient is None or patient.clinic_id not in clinic_ids:
+        raise ValueError(_("Unknown patient number “%(value)s”.", value=row["patient"]))
+    try:
+        day = date.fromisoformat(row["date"])
+    except ValueError:
+        raise ValueError(_("The date “%(value)s” is not in the form YYYY-MM-DD.",
+                           value=row["date"])) from None
+    try:
+        at = time.fromisoformat(row["time"])
+    except ValueError:
+        raise ValueError(_("The time “%(value)s” is not in the form HH:MM.",
+                           value=row["time"])) from None
+    try:
+        service = ServiceKind(row["service"].lower())
+    except ValueError:
+        raise ValueError(_("Unknown service “%(value)s”.", value=row["service"])) from None
+    try:
+        meeting = MeetingKind((row.get("meeting") or "in_person").lower())
+    except ValueError:
+        raise ValueError(_("Unknown kind of meeting “%(value)s”.", value=row["meeting"])) from None
+    try:
+        duration = int(row.get("duration") or 30)
+    except ValueError:
+        raise ValueError(_("The length “%(value)s” is not a number of minutes.",
+                           value=row["duration"])) from None
+    if not row["service_name"]:
+        raise ValueError(_("The service name is empty."))
+    cancel_by = None
+    if row.get("cancel_by"):
+        try:
+            when = datetime.strptime(row["cancel_by"], "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise ValueError(_("“%(value)s” is not in the form YYYY-MM-DD HH:MM.",
+                               value=row["cancel_by"])) from None
+        cancel_by = to_utc(when.date(), when.time(), patient.clinic.timezone)
+    for column, limit in (("service_name", 200), ("place_name", 200), ("address", 300),
+                          ("meet_role", 100), ("meet_name", 200), ("prepare", 2000)):
+        if len(row.get(column, "")) > limit:
+            raise ValueError(_("“%(column)s” is longer than %(n)d characters.", column=column,
+                               n=limit))
+    data = appointments.AppointmentInput(
+        starts_at=to_utc(day, at, patient.clinic.timezone), duration_minutes=duration,
+        service=service, service_name=row["service_name"], meeting=meeting,
+        place_name=row.get("place_name", ""), address=row.get("address", ""),
+        meet_role=row.get("meet_role", ""), meet_name=row.get("meet_name", ""),
+        prepare=row.get("prepare", ""), cancel_by=cancel_by,
+    )
+    return patient, data
+
+
+def import_csv(raw: bytes, clinic_ids: list[int], by: User) -> int:
+    """Import every row or none; returns the number of appointments created. Commits."""
+    rows = _read(raw)
+    allowed = set(clinic_ids)
+    parsed = []
+    errors: list[RowError] = []
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            parsed.append((number, *_row_input(row, allowed)))
+        except (ValueError, DomainError) as exc:
+            message = str(exc.message) if isinstance(exc, DomainError) else str(exc)
+            errors.append(RowError(number, message))
+    if errors:
+        raise ImportRejected(errors)
+    past = [RowError(number, _("The appointment must be in the future."))
+            for number, _patient, data in parsed if data.starts_at <= utcnow()]
+    if past:
+        raise ImportRejected(past)
+    try:
+        appointments.create_many([(patient, data) for _n, patient, data in parsed], by)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return len(parsed)

@@ -1,0 +1,143 @@
+"""Two-way SMS: replies from patients, and delivery reports from the provider.
+
+Each inbound SMS is stored once per provider message id (a repeated webhook
+has no effect) and applied to the appointment that the latest reminder to
+that number was about.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.extensions import db
+from server.models import (
+    Channel,
+    InboundSms,
+    MessagePurpose,
+    MessageStatus,
+    OutboxMessage,
+    PatientAnswer,
+    PatientProfile,
+    Role,
+    User,
+    WorkItem,
+    WorkKind,
+)
+from server.models.base import utcnow
+from server.services import appointments, outbox
+from server.services.errors import DomainError
+from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
+from server.services.sms_replies import ReplyIntent, parse_reply
+
+#: Provider statuses that mean the SMS will never arrive.
+FAILED_STATUSES = {"failed", "undelivered"}
+
+
+def _patient_for(number: str) -> PatientProfile | None:
+    try:
+        phone = normalize_mobile(number)
+    except InvalidPhoneNumber:
+        return None
+    user = db.session.scalar(select(User).where(User.phone == phone, User.role == Role.PATIENT))
+    return user.patient_profile if user else None
+
+
+def _latest_reminded_appointment(patient: PatientProfile) -> OutboxMessage | None:
+    """The latest message sent by SMS to the patient about an appointment."""
+    return db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.patient_id == patient.id,
+               OutboxMessage.appointment_id.is_not(None),
+               OutboxMessage.status == MessageStatus.SENT,
+               OutboxMessage.sent_to == patient.user.phone)
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def _reply(inbound: InboundSms, patient: PatientProfile, template: str) -> None:
+    outbox.enqueue(key=f"reply:{inbound.id}", purpose=MessagePurpose.REPLY, patient=patient,
+                   template=template, channels=[Channel.SMS.value])
+
+
+def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms | None:
+    """Store and act on one inbound SMS. Returns None for a repeat. Commits."""
+    if db.session.scalar(select(InboundSms.id).where(
+            InboundSms.provider_message_id == provider_message_id)):
+        return None
+    inbound = InboundSms(provider_message_id=provider_message_id, from_number=from_number[:32],
+                         body=body[:1600])
+    db.session.add(inbound)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same webhook, delivered twice at once
+        db.session.rollback()
+        return None
+    patient = _patient_for(from_number)
+    intent = parse_reply(body)
+    inbound.understood_as = intent.value
+    if patient is None:
+        inbound.understood_as = "unknown_sender"  # no reply: never confirm who is a patient
+        db.session.commit()
+        return inbound
+    inbound.patient_id = patient.id
+    if intent is ReplyIntent.STOP:
+        _stop_sms(patient, inbound)
+    elif intent is ReplyIntent.UNKNOWN:
+        _reply(inbound, patient, "reply_help")
+    else:
+        _apply(intent, patient, inbound)
+    db.session.commit()
+    return inbound
+
+
+def _stop_sms(patient: PatientProfile, inbound: InboundSms) -> None:
+    patient.contact_channels = [c for c in patient.contact_channels if c != Channel.SMS.value]
+    db.session.add(WorkItem(clinic_id=patient.clinic_id, patient_id=patient.id,
+                            kind=WorkKind.SMS_STOPPED,
+                            details={"channels_left": patient.contact_channels}))
+    _reply(inbound, patient, "reply_stop")
+
+
+def _apply(intent: ReplyIntent, patient: PatientProfile, inbound: InboundSms) -> None:
+    latest = _latest_reminded_appointment(patient)
+    appointment = latest.appointment if latest else None
+    if appointment is None or appointment.is_cancelled or appointment.starts_at <= utcnow():
+        inbound.understood_as = f"{intent.value}_no_appointment"
+        _reply(inbound, patient, "reply_no_appointment")
+        return
+    inbound.appointment_id = appointment.id
+    choice = {ReplyIntent.CONFIRM: PatientAnswer.CONFIRMED,
+              ReplyIntent.CANCEL: PatientAnswer.CANNOT_COME}.get(intent, appointment.answer)
+    try:
+        appointments.answer(appointment, choice, call_me=intent is ReplyIntent.CALL_ME or
+                            appointment.call_me, via="sms", commit=False)
+    except DomainError:
+        _reply(inbound, patient, "reply_no_appointment")
+        return
+    template = {ReplyIntent.CONFIRM: "reply_confirm", ReplyIntent.CANCEL: "reply_cancel",
+                ReplyIntent.CALL_ME: "reply_call"}[intent]
+    _reply(inbound, patient, template)
+
+
+def delivery_report(provider_message_id: str, status: str) -> bool:
+    """Record the provider's delivery status; a failed SMS moves on to the next channel.
+    Returns False when the message is unknown. Commits."""
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.provider_message_id == provider_message_id))
+    if message is None:
+        return False
+    status = status.strip().lower()[:32]
+    message.delivery_status = status
+    if status in FAILED_STATUSES and message.status is MessageStatus.SENT and \
+            message.channel == Channel.SMS.value:
+        message.channel_index += 1
+        message.attempts = 0
+        message.status = MessageStatus.PENDING
+        message.due_at = utcnow()
+        message.history = [*(message.history or []),
+                           {"at": utcnow().isoformat(timespec="seconds"), "channel": "sms",
+                            "event": f"provider_{status}"}]
+    db.session.commit()
+    return True

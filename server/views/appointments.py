@@ -1,0 +1,119 @@
+"""The patient's appointments: one list across services, answers and calendar files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server import labels, policy
+from server.forms.appointments import CannotComeForm, NewTimeForm
+from server.forms.common import ConfirmForm
+from server.models import Appointment, PatientAnswer
+from server.services import appointments
+from server.services.calendar_export import appointment_ics
+from server.services.errors import DomainError
+
+bp = Blueprint("appointments", __name__, url_prefix="/me/appointments")
+
+
+def map_link(address: str) -> str:
+    """A plain link to a map search for ``address``; no embedded third-party map."""
+    return f"https://www.openstreetmap.org/search?query={quote_plus(address)}"
+
+
+@bp.app_template_global()
+def appointment_map_link(address: str) -> str:
+    return map_link(address)
+
+
+@bp.get("/")
+def index() -> str:
+    """Upcoming appointments from every service, soonest first."""
+    patient = policy.current_patient()
+    return render_template("appointments/index.html", patient=patient,
+                           upcoming=appointments.upcoming_for(patient), form=ConfirmForm())
+
+
+@bp.get("/past")
+def past() -> str:
+    patient = policy.current_patient()
+    return render_template("appointments/past.html", patient=patient,
+                           past=appointments.past_for(patient))
+
+
+@bp.get("/<int:appointment_id>")
+def show(appointment_id: int) -> str:
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    return render_template("appointments/show.html", appointment=appointment, form=ConfirmForm())
+
+
+def _answered(appointment: Appointment, choice: PatientAnswer, reason: str = "",
+              call_me: bool = False) -> str | None:
+    """Store the answer; returns an error message, or None when stored."""
+    try:
+        appointments.answer(appointment, choice, reason, call_me)
+    except DomainError as exc:
+        return str(exc.message)
+    return None
+
+
+@bp.post("/<int:appointment_id>/confirm")
+def confirm(appointment_id: int) -> WerkzeugResponse:
+    """'I'm coming'."""
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    if ConfirmForm().validate_on_submit():
+        error = _answered(appointment, PatientAnswer.CONFIRMED)
+        flash(error or _("Thank you. The clinic can see that you are coming."),
+              "error" if error else "success")
+    return redirect(url_for("appointments.show", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/cannot-come", methods=["GET", "POST"])
+def cannot_come(appointment_id: int) -> str | WerkzeugResponse:
+    """'I can't come', with an optional reason and 'call me'."""
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    form = CannotComeForm()
+    if form.validate_on_submit():
+        error = _answered(appointment, PatientAnswer.CANNOT_COME, form.reason.data or "",
+                          bool(form.call_me.data))
+        if error is None:
+            flash(_("Thank you for telling us. We will call you to find a new time.")
+                  if form.call_me.data else _("Thank you for telling us."), "success")
+            return redirect(url_for("appointments.show", appointment_id=appointment_id))
+        form.reason.errors = [error]
+    return render_template("appointments/cannot_come.html", appointment=appointment, form=form)
+
+
+@bp.route("/<int:appointment_id>/new-time", methods=["GET", "POST"])
+def new_time(appointment_id: int) -> str | WerkzeugResponse:
+    """Ask for another time."""
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    form = NewTimeForm()
+    if form.validate_on_submit():
+        error = _answered(appointment, PatientAnswer.NEW_TIME, form.reason.data or "", True)
+        if error is None:
+            flash(_("Thank you. The clinic will contact you about a new time."), "success")
+            return redirect(url_for("appointments.show", appointment_id=appointment_id))
+        form.reason.errors = [error]
+    return render_template("appointments/new_time.html", appointment=appointment, form=form)
+
+
+@bp.get("/<int:appointment_id>/calendar.ics")
+def calendar(appointment_id: int) -> Response:
+    """The appointment as a calendar file. The title says only "Appointment" unless
+    the patient asked for details (``?details=1``)."""
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    detailed = request.args.get("details") == "1"
+    title = _("Appointment")
+    description = ""
+    if detailed:
+        title = _("Appointment: %(service)s", service=appointment.service_name or
+                  labels.SERVICES[appointment.service.value])
+        description = appointment.prepare
+    body = appointment_ics(appointment, str(title), detailed, description)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="appointment-{appointment.id}.ics"'
+    return response

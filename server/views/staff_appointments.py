@@ -1,0 +1,146 @@
+"""Staff: record, move, cancel appointments; attendance; the message trail; CSV import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server import policy
+from server.forms.common import ConfirmForm
+from server.forms.staff_appointments import AppointmentForm, AttendanceForm, ImportForm
+from server.models import AccessTarget, Appointment, Attendance, MeetingKind, ServiceKind
+from server.services import appointments, csv_import, outbox, worklist
+from server.services.errors import DomainError
+from server.services.local_time import to_utc
+
+bp = Blueprint("staff_appointments", __name__, url_prefix="/staff")
+
+
+def _input(form: AppointmentForm, zone: str) -> appointments.AppointmentInput:
+    cancel_by = None
+    if form.cancel_by_day.data:
+        cancel_by = to_utc(form.cancel_by_day.data, form.cancel_by_at.data or
+                           datetime.min.time().replace(hour=23, minute=59), zone)
+    return appointments.AppointmentInput(
+        starts_at=to_utc(form.day.data, form.at.data, zone),
+        duration_minutes=int(form.duration.data or 30),
+        service=ServiceKind(form.service.data), service_name=form.service_name.data or "",
+        meeting=MeetingKind(form.meeting.data), place_name=form.place_name.data or "",
+        address=form.address.data or "", meet_role=form.meet_role.data or "",
+        meet_name=form.meet_name.data or "", prepare=form.prepare.data or "",
+        cancel_by=cancel_by,
+    )
+
+
+def _fill(form: AppointmentForm, appointment: Appointment) -> None:
+    tz = ZoneInfo(appointment.clinic.timezone)
+    local = appointment.starts_at.astimezone(tz)
+    form.day.data, form.at.data = local.date(), local.time()
+    form.duration.data = appointment.duration_minutes
+    form.service.data = appointment.service.value
+    form.service_name.data = appointment.service_name
+    form.meeting.data = appointment.meeting.value
+    form.place_name.data = appointment.place_name
+    form.address.data = appointment.address
+    form.meet_role.data = appointment.meet_role
+    form.meet_name.data = appointment.meet_name
+    form.prepare.data = appointment.prepare
+    if appointment.cancel_by:
+        cancel_local = appointment.cancel_by.astimezone(tz)
+        form.cancel_by_day.data, form.cancel_by_at.data = cancel_local.date(), cancel_local.time()
+
+
+@bp.route("/patients/<int:patient_id>/appointments/new", methods=["GET", "POST"])
+def new(patient_id: int) -> str | WerkzeugResponse:
+    """Record an appointment at the clinic or at another service."""
+    patient = policy.get_patient_or_404(patient_id, "manage_appointments")
+    form = AppointmentForm()
+    if form.validate_on_submit():
+        try:
+            appointment = appointments.create(patient, _input(form, patient.clinic.timezone),
+                                              current_user)
+        except DomainError as exc:
+            form.day.errors = [str(exc.message)]
+        else:
+            flash(_("The appointment is saved, and reminders are planned."), "success")
+            return redirect(url_for("staff_appointments.show", appointment_id=appointment.id))
+    return render_template("staff/appointment_form.html", form=form, patient=patient,
+                           appointment=None)
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def show(appointment_id: int) -> str:
+    """The appointment with the patient's answer, attendance and every message about it."""
+    appointment = policy.get_appointment_or_404(appointment_id, "view", AccessTarget.APPOINTMENT)
+    return render_template(
+        "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
+        attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
+        work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
+    )
+
+
+@bp.route("/appointments/<int:appointment_id>/edit", methods=["GET", "POST"])
+def edit(appointment_id: int) -> str | WerkzeugResponse:
+    """Change or move an appointment; a new time re-plans its reminders."""
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    form = AppointmentForm()
+    if request.method == "GET":
+        _fill(form, appointment)
+    if form.validate_on_submit():
+        try:
+            appointments.update(appointment, _input(form, appointment.clinic.timezone))
+        except DomainError as exc:
+            form.day.errors = [str(exc.message)]
+        else:
+            flash(_("The appointment is changed."), "success")
+            return redirect(url_for("staff_appointments.show", appointment_id=appointment.id))
+    return render_template("staff/appointment_form.html", form=form, patient=appointment.patient,
+                           appointment=appointment)
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+def cancel(appointment_id: int) -> WerkzeugResponse:
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    if ConfirmForm().validate_on_submit():
+        appointments.cancel(appointment)
+        flash(_("The appointment is cancelled. Reminders not yet sent are stopped."), "success")
+    return redirect(url_for("staff_appointments.show", appointment_id=appointment_id))
+
+
+@bp.post("/appointments/<int:appointment_id>/attendance")
+def attendance(appointment_id: int) -> WerkzeugResponse:
+    """Mark attended or missed. Missed creates outreach work, never a sanction."""
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    form = AttendanceForm()
+    if form.validate_on_submit():
+        try:
+            appointments.mark_attendance(appointment, Attendance(form.attendance.data),
+                                         current_user)
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("Marked as missed. An outreach task is on the worklist.")
+                  if form.attendance.data == "missed" else _("Marked as attended."), "success")
+    return redirect(url_for("staff_appointments.show", appointment_id=appointment_id))
+
+
+@bp.route("/appointments/import", methods=["GET", "POST"])
+def import_csv() -> str | WerkzeugResponse:
+    """Import appointments from a CSV file; all lines or none."""
+    form = ImportForm()
+    errors: list[csv_import.RowError] = []
+    if form.validate_on_submit():
+        try:
+            count = csv_import.import_csv(form.file.data.read(),
+                                          policy.staff_clinic_ids(current_user), current_user)
+        except csv_import.ImportRejected as exc:
+            errors = exc.errors
+        else:
+            flash(_("%(n)d appointments were imported.", n=count), "success")
+            return redirect(url_for("staff.home"))
+    return render_template("staff/import.html", form=form, errors=errors)

@@ -1,0 +1,63 @@
+"""Staff: the worklist, and the letter queue with its day's PDF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server import policy
+from server.forms.common import ConfirmForm
+from server.forms.staff_appointments import DoneForm
+from server.models import AccessTarget
+from server.notify.letter import render_letters_pdf
+from server.services import letters, worklist
+
+bp = Blueprint("worklist", __name__, url_prefix="/staff")
+
+
+@bp.get("/worklist")
+def index() -> str:
+    """Work waiting for staff of my clinics, oldest first."""
+    items = worklist.open_items(policy.staff_clinic_ids(current_user))
+    policy.record_reads([item.patient for item in items], AccessTarget.APPOINTMENT)
+    return render_template("staff/worklist.html", items=items, form=DoneForm())
+
+
+@bp.post("/worklist/<int:item_id>/done")
+def done(item_id: int) -> WerkzeugResponse:
+    item = policy.get_work_item_or_404(item_id)
+    form = DoneForm()
+    if form.validate_on_submit():
+        worklist.mark_done(item, current_user, form.note.data or "")
+        flash(_("Marked as done."), "success")
+    return redirect(url_for("worklist.index"))
+
+
+@bp.get("/letters")
+def letter_queue() -> str:
+    """Letters waiting to be printed."""
+    queued = letters.queued(policy.staff_clinic_ids(current_user))
+    policy.record_reads([message.patient for message in queued], AccessTarget.CONTACT_DETAILS)
+    return render_template("staff/letters.html", queued=queued, form=ConfirmForm())
+
+
+@bp.get("/letters.pdf")
+def letters_pdf() -> Response:
+    """Every queued letter as one PDF to print."""
+    queued = letters.queued(policy.staff_clinic_ids(current_user))
+    policy.record_reads([message.patient for message in queued], AccessTarget.MESSAGES)
+    response = Response(render_letters_pdf(queued), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="letters.pdf"'
+    return response
+
+
+@bp.post("/letters/printed")
+def letters_printed() -> WerkzeugResponse:
+    """Mark the letters listed on the page as printed."""
+    if ConfirmForm().validate_on_submit():
+        ids = [int(v) for v in request.form.getlist("message_id") if v.isdigit()]
+        count = letters.mark_printed(policy.staff_clinic_ids(current_user), ids)
+        flash(_("%(n)d letters marked as printed.", n=count), "success")
+    return redirect(url_for("worklist.letter_queue"))
