@@ -15,6 +15,7 @@ cat <<'INFO'
 
 Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys)
   Patient (app):        912 34 567  -> the code is on http://127.0.0.1:8000/dev/outbox
+                        (that page also lets you answer reminders by SMS: JA, NEI, RING, STOPP)
   Patient (SMS only):   923 45 678
   Patient (letters):    Per Olsen, no number (staff see him)
   Other clinic patient: 934 56 789
@@ -25,4 +26,8 @@ Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys
     ansatt@vestbyen.folge.test   nurse,       Demo Vestbyen poliklinikk
 
 INFO
-exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-8000}" --no-reload
+# One outbox worker next to the web server delivers reminders and messages.
+.venv/bin/flask --app wsgi worker --poll 2 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+.venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-8000}" --no-reload

@@ -7,8 +7,11 @@ no migrations run, nothing is sent.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request, session
 from flask_login import current_user
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import PROJECT_ROOT, Config, load_config
@@ -48,6 +51,14 @@ def select_locale() -> str:
     return "nb"
 
 
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    """WAL lets the worker write while pages read; foreign keys as on PostgreSQL."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def create_app(config: Config | None = None) -> Flask:
     """Build a configured Følge app."""
     config = config or load_config()
@@ -65,6 +76,9 @@ def create_app(config: Config | None = None) -> Flask:
         )
 
     db.init_app(app)
+    if config.database_url.startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

@@ -51,7 +51,8 @@ class Config:
     twilio_base_url: str = ""
     #: Public URL of this app as the SMS provider sees it (for signed webhooks and callbacks).
     public_base_url: str = ""
-    #: VAPID keys for web push (see `flask vapid-keys`); the subject is a mailto: or https: URL.
+    #: VAPID keys for web push (`flask --app wsgi vapid-keys` makes a pair; development
+    #: generates one into instance/). The subject is a mailto: or https: URL.
     vapid_private_key: str = ""
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:drift@folge.invalid"
@@ -68,6 +69,13 @@ class Config:
     def is_development(self) -> bool:
         return self.env == "development"
 
+    def engine_options(self) -> dict[str, object]:
+        """SQLAlchemy engine options. SQLite waits up to 30 s for a lock, because the web
+        server and the worker write to the same file."""
+        if self.database_url.startswith("sqlite"):
+            return {"connect_args": {"timeout": 30}}
+        return {"pool_pre_ping": True}
+
     def flask_settings(self) -> dict[str, object]:
         """The subset handed to ``app.config``."""
         prod = self.is_production
@@ -75,7 +83,7 @@ class Config:
             "ENV_NAME": self.env,
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options(),
             "SESSION_COOKIE_NAME": "__Host-folge" if prod else "folge_session",
             "SESSION_COOKIE_SECURE": prod,
             "SESSION_COOKIE_HTTPONLY": True,
@@ -118,6 +126,22 @@ def _dev_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _dev_vapid_keys() -> tuple[str, str]:
+    """Read or create a development VAPID key pair in instance/ (git-ignored)."""
+    import json
+
+    path = INSTANCE_DIR / "vapid.json"
+    if not path.exists():
+        from server.notify.webpush import generate_vapid_keys
+
+        private, public = generate_vapid_keys()
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"private": private, "public": public}))
+        path.chmod(0o600)
+    keys = json.loads(path.read_text())
+    return str(keys["private"]), str(keys["public"])
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment (``FOLGE_*`` variables)."""
     env_vars: Mapping[str, str] = os.environ if environ is None else environ
@@ -140,6 +164,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         INSTANCE_DIR.mkdir(exist_ok=True)
         database_url = default_db
     origins = tuple(o for o in env_vars.get("FOLGE_WEBAUTHN_ORIGINS", "").split(",") if o)
+    vapid_private = env_vars.get("FOLGE_VAPID_PRIVATE_KEY", "")
+    vapid_public = env_vars.get("FOLGE_VAPID_PUBLIC_KEY", "")
+    if not vapid_private and env == "development":
+        vapid_private, vapid_public = _dev_vapid_keys()
     return Config(
         env=env,
         secret_key=secret,
@@ -158,8 +186,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         twilio_from_number=env_vars.get("FOLGE_TWILIO_FROM", ""),
         twilio_base_url=env_vars.get("FOLGE_TWILIO_BASE_URL", ""),
         public_base_url=env_vars.get("FOLGE_PUBLIC_BASE_URL", "").rstrip("/"),
-        vapid_private_key=env_vars.get("FOLGE_VAPID_PRIVATE_KEY", ""),
-        vapid_public_key=env_vars.get("FOLGE_VAPID_PUBLIC_KEY", ""),
+        vapid_private_key=vapid_private,
+        vapid_public_key=vapid_public,
         vapid_subject=env_vars.get("FOLGE_VAPID_SUBJECT", "mailto:drift@folge.invalid"),
         push_ttl_seconds=_int(env_vars, "FOLGE_PUSH_TTL_SECONDS", 12 * 3600),
         push_timeout_seconds=_int(env_vars, "FOLGE_PUSH_TIMEOUT_SECONDS", 10),

@@ -6,15 +6,20 @@ The sign-in details are listed in README.md. Nothing here is a real person.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import (
+    Appointment,
     Channel,
     Clinic,
+    MeetingKind,
     PatientProfile,
     Role,
+    ServiceKind,
     StaffMembership,
     StaffRole,
     TotpSecret,
@@ -71,9 +76,50 @@ PATIENTS = (
 )
 
 
+#: (patient, days ahead, local time, service, service name, meeting, place, address, role, prepare)
+APPOINTMENTS = (
+    ("Kari Nordmann", 1, time(10, 0), ServiceKind.CLINIC, "Poliklinikken", MeetingKind.IN_PERSON,
+     "Poliklinikken, 2. etasje", "Storgata 10, 0155 Oslo", "lege", "Ta med timeplanen din."),
+    ("Kari Nordmann", 6, time(13, 30), ServiceKind.GP, "Legekontoret på Torget",
+     MeetingKind.IN_PERSON, "Legekontoret", "Torget 1, 0150 Oslo", "fastlege", ""),
+    ("Kari Nordmann", 9, time(9, 15), ServiceKind.MUNICIPALITY, "NAV Sentrum", MeetingKind.PHONE,
+     "", "", "veileder", "Ha kontoutskriften klar."),
+    ("Ola Hansen", 2, time(11, 0), ServiceKind.CLINIC, "Poliklinikken", MeetingKind.IN_PERSON,
+     "Poliklinikken", "Storgata 10, 0155 Oslo", "sykepleier", ""),
+    ("Per Olsen", 8, time(12, 0), ServiceKind.CLINIC, "Poliklinikken", MeetingKind.IN_PERSON,
+     "Poliklinikken", "Storgata 10, 0155 Oslo", "sosionom", ""),
+    ("Anne Vik", 3, time(14, 0), ServiceKind.PSYCHIATRY, "DPS Vest", MeetingKind.VIDEO,
+     "", "", "psykolog", ""),
+)
+
+
+def seed_appointments() -> int:
+    """Add the demo appointments (and plan their messages) unless any exist."""
+    if db.session.scalar(select(Appointment.id).limit(1)) is not None:
+        return 0
+    from server.services import appointments
+    from server.services.local_time import to_utc
+
+    patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
+    today = utcnow().astimezone(ZoneInfo("Europe/Oslo")).date()
+    items = []
+    for name, days, at, service, service_name, meeting, place, address, role, prepare in \
+            APPOINTMENTS:
+        patient = patients.get(name)
+        if patient is None:
+            continue
+        items.append((patient, appointments.AppointmentInput(
+            starts_at=to_utc(today + timedelta(days=days), at), duration_minutes=45,
+            service=service, service_name=service_name, meeting=meeting, place_name=place,
+            address=address, meet_role=role, meet_name="", prepare=prepare)))
+    appointments.create_many(items, None)
+    return len(items)
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
+        seed_appointments()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -97,4 +143,5 @@ def seed() -> bool:
                                       contact_channels=[c.value for c in patient.channels],
                                       postal_address=patient.address))
     db.session.commit()
+    seed_appointments()
     return True

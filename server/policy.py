@@ -48,6 +48,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "webhooks.status",
         # Registered only when FOLGE_ENV=development; see server/views/dev.py.
         "dev.outbox",
+        "dev.reply",
     }
 )
 

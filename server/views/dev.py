@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import secrets
 
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server.forms.common import ConfirmForm
 from server.notify import sms
+from server.services import sms_inbound
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -12,4 +17,13 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox() -> str:
     """The SMS the development adapter would have sent, newest first."""
-    return render_template("dev/outbox.html", messages=sms.dev_outbox())
+    return render_template("dev/outbox.html", messages=sms.dev_outbox(), form=ConfirmForm())
+
+
+@bp.post("/reply")
+def reply() -> WerkzeugResponse:
+    """Pretend a person answered by SMS, as the provider's webhook would report it."""
+    if ConfirmForm().validate_on_submit():
+        sms_inbound.receive(f"dev-in-{secrets.token_hex(8)}", request.form.get("from", ""),
+                            request.form.get("body", ""))
+    return redirect(url_for("dev.outbox"))
