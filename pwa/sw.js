@@ -52,8 +52,10 @@ self.addEventListener("message", (event) => {
   } else if (data.type === "signed-out") {
     event.waitUntil(forgetPersonal());
   } else if (data.type === "keep-appointments") {
-    const reply = () => { if (event.ports[0]) event.ports[0].postMessage("done"); };
-    event.waitUntil((data.on ? keepAppointments() : forgetPersonal()).then(reply, reply));
+    // Answer whether a copy is now kept, so the page never claims one that is not there.
+    const reply = (kept) => { if (event.ports[0]) event.ports[0].postMessage({ kept }); };
+    const work = data.on ? keepAppointments() : forgetPersonal().then(() => false);
+    event.waitUntil(work.then(reply, () => reply(false)));
   }
 });
 
@@ -71,12 +73,11 @@ const keeping = async () => {
 };
 
 const keepAppointments = async () => {
-  const settings = await caches.open(SETTINGS_CACHE);
-  await settings.put("/__keep", new Response("1"));
   const response = await fetch(KEEP_PATH, { credentials: "same-origin" });
-  if (response.ok && !response.redirected) {
-    await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response);
-  }
+  if (!response.ok || response.redirected) return false;
+  await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response);
+  await (await caches.open(SETTINGS_CACHE)).put("/__keep", new Response("1"));
+  return true;
 };
 
 self.addEventListener("push", (event) => {

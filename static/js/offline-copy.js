@@ -7,24 +7,25 @@ const KEY = "folge-keep-appointments";
 if (box && "serviceWorker" in navigator && "caches" in window) {
   const toggle = box.querySelector("[data-offline-toggle]");
   const status = box.querySelector("[data-offline-status]");
-  const say = (on) => {
-    const template = box.querySelector(on ? "[data-offline-on]" : "[data-offline-off]");
+  const say = (which) => {
+    const template = box.querySelector(`[data-offline-${which}]`);
     status.textContent = template.content.textContent.trim();
   };
   box.hidden = false;
   toggle.checked = localStorage.getItem(KEY) === "1";
-  say(toggle.checked);
+  say(toggle.checked ? "on" : "off");
   toggle.addEventListener("change", async () => {
     const registration = await navigator.serviceWorker.ready;
     const worker = navigator.serviceWorker.controller || registration.active;
-    if (toggle.checked) localStorage.setItem(KEY, "1"); else localStorage.removeItem(KEY);
-    const done = new Promise((resolve) => {
+    const wanted = toggle.checked;
+    const kept = await new Promise((resolve) => {
       const channel = new MessageChannel();
-      channel.port1.onmessage = () => resolve();
-      worker.postMessage({ type: "keep-appointments", on: toggle.checked }, [channel.port2]);
-      setTimeout(resolve, 5000);
+      channel.port1.onmessage = (event) => resolve(Boolean(event.data && event.data.kept));
+      worker.postMessage({ type: "keep-appointments", on: wanted }, [channel.port2]);
+      setTimeout(() => resolve(false), 10000);
     });
-    await done;
-    say(toggle.checked);
+    toggle.checked = kept;
+    if (kept) localStorage.setItem(KEY, "1"); else localStorage.removeItem(KEY);
+    say(kept ? "on" : (wanted ? "failed" : "off"));
   });
 }
