@@ -316,3 +316,20 @@ def totp_now(user: User) -> str:
     secret = db.session.get(TotpSecret, user.id)
     assert secret is not None
     return pyotp.TOTP(secret.secret).now()
+
+
+def deliver_now(*conditions: Any) -> int:
+    """Make pending messages matching ``conditions`` due now and run a worker over them."""
+    from sqlalchemy import update
+
+    from server.models import MessageStatus, OutboxMessage
+    from server.notify.worker import Worker
+
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.PENDING, *conditions)
+        .values(due_at=utcnow() - timedelta(seconds=1))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return Worker(name="test").run_until_idle()

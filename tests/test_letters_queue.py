@@ -10,20 +10,14 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AccessLogEntry, Channel, MessageStatus, OutboxMessage
-from server.models.base import utcnow
-from server.notify.worker import Worker
-from tests.conftest import Client, Factory, World, sign_in_as
+from tests.conftest import Client, Factory, World, deliver_now, sign_in_as
 
 
 def letter_patient_with_notice(make: Factory, world: World, name: str):  # type: ignore[no-untyped-def]
     patient = make.patient(world.clinic_a, name=name, phone=None, channels=(Channel.LETTER,),
                            language="en")
     make.appointment(patient, starts_in=timedelta(days=6))
-    for message in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.patient_id == patient.id)):
-        message.due_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    Worker(name="w").run_until_idle()
+    deliver_now(OutboxMessage.patient_id == patient.id)
     return patient
 
 

@@ -20,9 +20,8 @@ from server.models import (
     WorkItem,
     WorkKind,
 )
-from server.models.base import utcnow
 from server.notify.worker import Worker
-from tests.conftest import CapturingSms, Client, Factory, World
+from tests.conftest import CapturingSms, Client, Factory, World, deliver_now
 
 TOKEN = "test-twilio-auth-token"
 BASE = "https://folge.example"
@@ -56,11 +55,7 @@ def reply(client: Client, sid: str, sender: str, body: str) -> Any:
 def remind(make: Factory, world: World, **fields: Any):  # type: ignore[no-untyped-def]
     """An appointment whose reminder went out by SMS."""
     appointment = make.appointment(world.patient_x, **fields)
-    for message in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.appointment_id == appointment.id)):
-        message.due_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    Worker(name="w").run_until_idle()
+    deliver_now(OutboxMessage.appointment_id == appointment.id)
     return appointment
 
 
@@ -157,11 +152,7 @@ def test_stop_ends_sms_reminders_and_tells_the_clinic(client: Client, world: Wor
     # The next reminder does not go by SMS.
     sent_before = len(sms.sent)
     later = make.appointment(world.patient_x)
-    for message in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.appointment_id == later.id)):
-        message.due_at = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    Worker(name="w").run_until_idle()
+    deliver_now(OutboxMessage.appointment_id == later.id)
     assert len(sms.sent) == sent_before
 
 
