@@ -85,3 +85,19 @@ def test_a_past_appointment_line_is_refused(client: Client, world: World) -> Non
     content = HEADER + f"{world.patient_x.id},2020-02-03,10:00,30,gp,Gammel,in_person,,\n"
     response = upload(client, content)
     assert "Line 2: The appointment must be in the future." in response.text
+
+
+def test_a_large_file_goes_in_whole_with_every_reminder(client: Client, world: World) -> None:
+    """150 lines: on PostgreSQL this takes the bulk path (ids from the sequence, COPY)."""
+    sign_in_as(client, world.coordinator_a)
+    lines = [f"{world.patient_x.id},2031-{1 + n % 12:02d}-{1 + n % 28:02d},{8 + n % 9:02d}:00,"
+             f"30,gp,Legekontoret {n},in_person,,\n" for n in range(150)]
+    response = upload(client, HEADER + "".join(lines))
+    assert response.status_code == 302
+    assert count(Appointment) == 150
+    assert count(OutboxMessage) == 450
+    keys = set(db.session.scalars(select(OutboxMessage.idempotency_key)))
+    ids = set(db.session.scalars(select(Appointment.id)))
+    assert keys == {f"{kind}:{i}:{suffix}" for i in ids
+                    for kind, suffix in (("notice", "v1"), ("reminder", "v1:evening"),
+                                         ("reminder", "v1:h2"))}

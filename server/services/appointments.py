@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import (
@@ -61,43 +61,60 @@ class AppointmentInput:
     cancel_by: datetime | None = None
 
 
-def rule_for(patient: PatientProfile) -> ReminderRule:
-    """The patient's reminder settings (defaults when none are saved)."""
-    settings = db.session.get(ReminderSettings, patient.id)
+def _rule(settings: ReminderSettings | None) -> ReminderRule:
     if settings is None:
         return ReminderRule()
     return ReminderRule(settings.evening_before_at, settings.hours_before, settings.quiet_from,
                         settings.quiet_until)
 
 
+def rule_for(patient: PatientProfile) -> ReminderRule:
+    """The patient's reminder settings (defaults when none are saved)."""
+    return _rule(db.session.get(ReminderSettings, patient.id))
+
+
+def rules_for(patient_ids: set[int]) -> dict[int, ReminderRule]:
+    """Reminder settings of many patients with one query."""
+    saved = {s.patient_id: s for s in db.session.scalars(
+        select(ReminderSettings).where(ReminderSettings.patient_id.in_(patient_ids)))}
+    return {pid: _rule(saved.get(pid)) for pid in patient_ids}
+
+
 def _zone(appointment: Appointment) -> ZoneInfo:
     return ZoneInfo(appointment.clinic.timezone or "Europe/Oslo")
 
 
-def plan_messages(appointment: Appointment, notice: bool = True, new: bool = False,
-                  rule: ReminderRule | None = None) -> None:
-    """Plan the notice and reminders of ``appointment`` (caller commits).
+def planned_messages(appointment: Appointment, rule: ReminderRule, now: datetime,
+                     notice: bool = True) -> list[outbox.PlannedMessage]:
+    """The notice and reminders ``appointment`` needs, computed, not yet written.
 
-    ``new`` says the appointment was just created, so its keys cannot exist yet.
+    Keys carry the appointment's plan version, so a re-plan never collides
+    with the messages it replaces.
     """
     patient = appointment.patient
-    now = utcnow()
     params = outbox.appointment_params(appointment)
-    rule = rule or rule_for(patient)
     version = appointment.plan_version
     zone = _zone(appointment)
+    planned = []
     if notice:
-        outbox.enqueue(
-            key=f"notice:{appointment.id}:v{version}", purpose=MessagePurpose.NOTICE,
-            patient=patient, appointment=appointment, template="notice", params=params,
-            due_at=end_of_quiet(now, rule, zone), check_existing=not new,
-        )
-    for label, due_at in reminder_times(appointment.starts_at, rule, zone, now):
-        outbox.enqueue(
-            key=f"reminder:{appointment.id}:v{version}:{label}", purpose=MessagePurpose.REMINDER,
-            patient=patient, appointment=appointment, template="reminder", params=params,
-            due_at=due_at, check_existing=not new,
-        )
+        channels = outbox.channel_plan(patient, MessagePurpose.NOTICE)
+        if channels:
+            planned.append(outbox.PlannedMessage(
+                f"notice:{appointment.id}:v{version}", MessagePurpose.NOTICE, patient.id,
+                appointment.id, "notice", params, channels, end_of_quiet(now, rule, zone)))
+    channels = outbox.channel_plan(patient, MessagePurpose.REMINDER)
+    if channels:
+        for label, due_at in reminder_times(appointment.starts_at, rule, zone, now):
+            planned.append(outbox.PlannedMessage(
+                f"reminder:{appointment.id}:v{version}:{label}", MessagePurpose.REMINDER,
+                patient.id, appointment.id, "reminder", params, channels, due_at))
+    return planned
+
+
+def plan_messages(appointment: Appointment, notice: bool = True) -> None:
+    """Plan the notice and reminders of one appointment (caller commits)."""
+    outbox.insert_planned(planned_messages(appointment, rule_for(appointment.patient), utcnow(),
+                                           notice))
 
 
 def _apply(appointment: Appointment, data: AppointmentInput) -> None:
@@ -119,6 +136,19 @@ def _apply(appointment: Appointment, data: AppointmentInput) -> None:
     appointment.cancel_by = data.cancel_by
 
 
+def _preallocated_ids(count: int) -> list[int]:
+    """On PostgreSQL, take ids for a large batch from the sequence in one query.
+
+    With ids known, the ORM inserts the batch with a pipelined executemany
+    instead of INSERT ... RETURNING, several times faster for an import.
+    """
+    if count < 100 or db.session.get_bind().dialect.name != "postgresql":
+        return []
+    return list(db.session.scalars(
+        select(func.nextval("appointment_id_seq")).select_from(func.generate_series(1, count))
+    ))[::-1]
+
+
 def create(patient: PatientProfile, data: AppointmentInput, by: User | None) -> Appointment:
     """Record an appointment and plan its messages in the same transaction."""
     return create_many([(patient, data)], by)[0]
@@ -133,21 +163,23 @@ def create_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User |
     """
     now = utcnow()
     created: list[Appointment] = []
+    ids = _preallocated_ids(len(items))
     for patient, data in items:
         if data.starts_at <= now:
             raise AppointmentError(_l("The appointment must be in the future."), "past")
         appointment = Appointment(patient=patient, clinic_id=patient.clinic_id,
                                   clinic=patient.clinic, created_by=by, plan_version=1)
+        if ids:
+            appointment.id = ids.pop()
         _apply(appointment, data)
         db.session.add(appointment)
         created.append(appointment)
     db.session.flush()
-    rules: dict[int, ReminderRule] = {}
+    rules = rules_for({a.patient_id for a in created})
+    planned: list[outbox.PlannedMessage] = []
     for appointment in created:
-        rule = rules.get(appointment.patient_id)
-        if rule is None:
-            rule = rules[appointment.patient_id] = rule_for(appointment.patient)
-        plan_messages(appointment, new=True, rule=rule)
+        planned.extend(planned_messages(appointment, rules[appointment.patient_id], now))
+    outbox.insert_planned(planned)
     if commit:
         db.session.commit()
     return created
