@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
         from server.notify.worker import Worker
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # a dozen lines per SMS
         runner = Worker(name=name, batch_size=batch, lease=timedelta(seconds=lease))
         if once:
             click.echo(f"Delivered {runner.run_until_idle()} message(s).")

@@ -209,3 +209,21 @@ def test_each_planned_reminder_goes_out_at_most_once_per_channel(world: World, m
     assert len(sms.sent) == 3
     assert len(set(sms.keys)) == 3
     assert appointment.id
+
+
+def test_the_worker_loop_survives_a_database_hiccup(world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = Worker(name="w")
+    calls: list[str] = []
+
+    def flaky_once() -> int:
+        calls.append("call")
+        if len(calls) == 1:
+            raise RuntimeError("server closed the connection unexpectedly")
+        worker.stopping.set()
+        return 0
+
+    monkeypatch.setattr(worker, "run_once", flaky_once)
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    worker.run(poll_seconds=0.01)
+    assert calls == ["call", "call"]

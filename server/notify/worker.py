@@ -221,6 +221,12 @@ class Worker:
         signal.signal(signal.SIGINT, stop)
         log.info("worker %s started", self.name)
         while not self.stopping.is_set():
-            if self.run_once() == 0:
+            try:
+                handled = self.run_once()
+            except Exception:  # the database restarted or was locked: wait and try again
+                db.session.rollback()
+                log.exception("worker %s could not claim messages; retrying", self.name)
+                handled = 0
+            if handled == 0:
                 self.stopping.wait(poll_seconds)
             db.session.remove()
