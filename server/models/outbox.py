@@ -81,6 +81,17 @@ class OutboxMessage(Base):
     patient: Mapped[PatientProfile] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
 
+    def note(self, event: str, **extra: Any) -> None:
+        """Append an event to the history staff see (a new list, so the JSON change is saved)."""
+        entry = {"at": utcnow().isoformat(timespec="seconds"), "channel": self.channel or "",
+                 "event": event, **extra}
+        self.history = [*(self.history or []), entry]
+
+    def next_channel(self) -> None:
+        """Give up on the current channel; the next one starts with a clean try count."""
+        self.channel_index += 1
+        self.attempts = 0
+
     @property
     def channel(self) -> str | None:
         if 0 <= self.channel_index < len(self.channels):

@@ -53,12 +53,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def _event(message: OutboxMessage, event: str, **extra: Any) -> None:
-    entry = {"at": utcnow().isoformat(timespec="seconds"), "channel": message.channel or "",
-             "event": event, **extra}
-    message.history = [*(message.history or []), entry]
-
-
 class Worker:
     """Delivers due outbox messages. ``run_once`` for tests, ``run`` for the command."""
 
@@ -124,23 +118,23 @@ class Worker:
             return None
         if self._obsolete(message, now):
             message.status = MessageStatus.CANCELLED
-            _event(message, "cancelled")
+            message.note("cancelled")
             db.session.commit()
             return message.status
         from server.services.appointments import rule_for
 
         zone = ZoneInfo(message.patient.clinic.timezone or "Europe/Oslo")
+        rule = rule_for(message.patient)
         while True:
             channel = message.channel
             if channel is None:
                 self._give_up(message)
                 break
-            rule = rule_for(message.patient)
             if channel in INSTANT and message.purpose not in IMMEDIATE and \
                     in_quiet_hours(now, rule, zone):
                 message.status = MessageStatus.PENDING
                 message.due_at = end_of_quiet(now, rule, zone)
-                _event(message, "quiet_hours")
+                message.note("quiet_hours")
                 break
             try:
                 result = deliver(message, channel)
@@ -152,15 +146,15 @@ class Worker:
                     wait = timedelta(seconds=retry) if retry else backoff(message.attempts)
                     message.status = MessageStatus.PENDING
                     message.due_at = now + wait
-                    _event(message, "retry", error=message.last_error)
+                    message.note("retry", error=message.last_error)
                     break
-                _event(message, "gave_up_on_channel", error=message.last_error)
-                self._next_channel(message)
+                message.note("gave_up_on_channel", error=message.last_error)
+                message.next_channel()
             except PermanentDeliveryError as exc:
                 message.last_error = str(exc)[:500]
                 kind = "unavailable" if isinstance(exc, ChannelUnavailable) else "refused"
-                _event(message, kind, error=message.last_error)
-                self._next_channel(message)
+                message.note(kind, error=message.last_error)
+                message.next_channel()
             else:
                 message.provider_message_id = result.provider_id or None
                 message.sent_to = result.sent_to
@@ -168,19 +162,15 @@ class Worker:
                 message.lease_until = None
                 message.status = (MessageStatus.LETTER_QUEUED if result.queued_letter
                                   else MessageStatus.SENT)
-                _event(message, "queued" if result.queued_letter else "sent")
+                message.note("queued" if result.queued_letter else "sent")
                 break
         db.session.commit()
         return message.status
 
-    def _next_channel(self, message: OutboxMessage) -> None:
-        message.channel_index += 1
-        message.attempts = 0
-
     def _give_up(self, message: OutboxMessage) -> None:
         message.status = MessageStatus.FAILED
         message.lease_until = None
-        _event(message, "failed")
+        message.note("failed")
         db.session.add(WorkItem(
             clinic_id=message.patient.clinic_id, patient_id=message.patient_id,
             appointment_id=message.appointment_id, kind=WorkKind.MESSAGE_FAILED,

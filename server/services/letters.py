@@ -7,7 +7,6 @@ from sqlalchemy.orm import joinedload
 
 from server.extensions import db
 from server.models import MessageStatus, OutboxMessage, PatientProfile
-from server.models.base import utcnow
 
 
 def queued(clinic_ids: list[int]) -> list[OutboxMessage]:
@@ -25,17 +24,11 @@ def queued(clinic_ids: list[int]) -> list[OutboxMessage]:
 
 def mark_printed(clinic_ids: list[int], message_ids: list[int]) -> int:
     """Mark these queued letters of these clinics as printed. Commits; returns the count."""
-    allowed = {m.id for m in queued(clinic_ids)}
-    chosen = [i for i in message_ids if i in allowed]
-    if not chosen:
-        return 0
-    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(chosen))).all()
-    now = utcnow()
+    chosen = set(message_ids)
+    messages = [m for m in queued(clinic_ids) if m.id in chosen]
     for message in messages:
         message.status = MessageStatus.PRINTED
-        message.history = [*(message.history or []),
-                           {"at": now.isoformat(timespec="seconds"), "channel": "letter",
-                            "event": "printed"}]
+        message.note("printed")
     db.session.commit()
     return len(messages)
 

@@ -67,14 +67,18 @@ def save(patient: PatientProfile, choices: Choices) -> None:
 
 
 def _replan_upcoming(patient: PatientProfile) -> None:
-    from server.services.appointments import plan_messages
+    from server.services.appointments import planned_messages, rule_for
 
     upcoming = db.session.scalars(
         select(Appointment).where(Appointment.patient_id == patient.id,
                                      Appointment.status == AppointmentStatus.SCHEDULED,
                                      Appointment.starts_at > utcnow())
     ).all()
+    rule, now = rule_for(patient), utcnow()
+    planned: list[outbox.PlannedMessage] = []
     for appointment in upcoming:
         outbox.cancel_pending(appointment, (MessagePurpose.REMINDER,))
         appointment.plan_version += 1
-        plan_messages(appointment, notice=False)
+        planned.extend(planned_messages(appointment, rule, now, notice=False))
+    db.session.flush()
+    outbox.insert_planned(planned)

@@ -132,12 +132,9 @@ def delivery_report(provider_message_id: str, status: str) -> bool:
     message.delivery_status = status
     if status in FAILED_STATUSES and message.status is MessageStatus.SENT and \
             message.channel == Channel.SMS.value:
-        message.channel_index += 1
-        message.attempts = 0
+        message.note(f"provider_{status}")
+        message.next_channel()
         message.status = MessageStatus.PENDING
         message.due_at = utcnow()
-        message.history = [*(message.history or []),
-                           {"at": utcnow().isoformat(timespec="seconds"), "channel": "sms",
-                            "event": f"provider_{status}"}]
     db.session.commit()
     return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,8 +24,7 @@ bp = Blueprint("staff_appointments", __name__, url_prefix="/staff")
 def _input(form: AppointmentForm, zone: str) -> appointments.AppointmentInput:
     cancel_by = None
     if form.cancel_by_day.data:
-        cancel_by = to_utc(form.cancel_by_day.data, form.cancel_by_at.data or
-                           datetime.min.time().replace(hour=23, minute=59), zone)
+        cancel_by = to_utc(form.cancel_by_day.data, form.cancel_by_at.data or time(23, 59), zone)
     return appointments.AppointmentInput(
         starts_at=to_utc(form.day.data, form.at.data, zone),
         duration_minutes=int(form.duration.data or 30),
