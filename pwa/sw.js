@@ -14,6 +14,7 @@ const SHELL = [
   "/static/js/passkey.js",
   "/static/js/push.js",
   "/static/js/offline-copy.js",
+  "/static/js/offline-queue.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

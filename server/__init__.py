@@ -122,12 +122,14 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         reminders,
         staff,
         staff_appointments,
+        staff_take_home,
+        take_home,
         webhooks,
         worklist,
     )
 
-    for module in (main, auth, patient, appointments, reminders, relative, account, staff,
-                   staff_appointments, worklist, i18n, pwa, webhooks):
+    for module in (main, auth, patient, appointments, reminders, take_home, relative, account,
+                   staff, staff_appointments, staff_take_home, worklist, i18n, pwa, webhooks):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

@@ -6,7 +6,7 @@ The sign-in details are listed in README.md. Nothing here is a real person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -18,10 +18,14 @@ from server.models import (
     Clinic,
     MeetingKind,
     PatientProfile,
+    PeriodReason,
+    PickupPlace,
+    RequestKind,
     Role,
     ServiceKind,
     StaffMembership,
     StaffRole,
+    TakeHomeRules,
     TotpSecret,
     User,
 )
@@ -62,6 +66,8 @@ STAFF = (
               "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", MAIN),
     DemoStaff("koordinator@demo.folge.test", "Koordinator Kim Dahl", StaffRole.COORDINATOR,
               "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF", MAIN),
+    DemoStaff("admin@demo.folge.test", "Leder Lena Aas", StaffRole.CLINIC_ADMIN,
+              "ONSWG4TFOQ2HEZLTORSXG5BAMFXGIIDU", MAIN),
     DemoStaff("ansatt@vestbyen.folge.test", "Sykepleier Siri Vik", StaffRole.NURSE,
               "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", OTHER),
 )
@@ -116,10 +122,65 @@ def seed_appointments() -> int:
     return len(items)
 
 
+RULES_TEXT = (
+    "Vi ser på hvor lenge du har vært stabil i behandlingen, hvordan det går nå, og om du "
+    "har et trygt sted å oppbevare det du tar med deg.\n"
+    "Ved reise prøver vi først å avtale henting på et apotek der du skal være."
+)
+
+#: (patient, place, place name, weekdays, days per pickup, date of birth)
+PLANS = (
+    ("Kari Nordmann", PickupPlace.PHARMACY, "Apotek Torget", [0, 2, 4], 2, date(1984, 3, 12)),
+    ("Ola Hansen", PickupPlace.CLINIC, "Poliklinikken", [0, 1, 2, 3, 4], 1, date(1979, 11, 2)),
+    ("Per Olsen", PickupPlace.HOME_SERVICE, "Hjemmetjenesten", [0, 3], 3, date(1968, 6, 30)),
+)
+
+
+def seed_take_home() -> int:
+    """The main clinic's rules, pickup plans and two requests, unless rules exist."""
+    from server.services import take_home
+
+    if db.session.scalar(select(TakeHomeRules.clinic_id).limit(1)) is not None:
+        return 0
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == MAIN))
+    admin = db.session.scalar(select(User).where(User.email == "admin@demo.folge.test"))
+    doctor = db.session.scalar(select(User).where(User.email == "lege@demo.folge.test"))
+    if clinic is None or admin is None or doctor is None:
+        return 0
+    take_home.save_rules(clinic, take_home.RulesInput(
+        rules_text=RULES_TEXT, notice_days=14, usual_max_days=14,
+        allowed_places=[PickupPlace.PHARMACY, PickupPlace.CLINIC, PickupPlace.HOME_SERVICE,
+                        PickupPlace.TRAVEL_PHARMACY]), admin)
+    patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
+    for name, place, place_name, weekdays, days, born in PLANS:
+        patient = patients[name]
+        patient.date_of_birth = born
+        take_home.save_plan(patient, take_home.PlanInput(place, place_name, weekdays, days),
+                            doctor)
+    today = take_home.today_for(clinic)
+    ola = patients["Ola Hansen"]
+    take_home.submit(ola, take_home.RequestInput(
+        kind=RequestKind.PERIOD, client_key=take_home.new_client_key(),
+        first_day=today + timedelta(days=20), last_day=today + timedelta(days=26),
+        reason=PeriodReason.FAMILY, explanation="Jeg skal besøke søsteren min i Trondheim.",
+        place=PickupPlace.TRAVEL_PHARMACY, place_name="Vitusapotek Trondheim"))
+    kari = patients["Kari Nordmann"]
+    asked, _ = take_home.submit(kari, take_home.RequestInput(
+        kind=RequestKind.PERIOD, client_key=take_home.new_client_key(),
+        first_day=today + timedelta(days=30), last_day=today + timedelta(days=37),
+        reason=PeriodReason.HOLIDAY, place=PickupPlace.PHARMACY, place_name="Apotek Torget"))
+    if asked is not None:
+        take_home.decide(asked, take_home.DecisionInput(
+            outcome=take_home.Outcome.APPROVE,
+            reason="Du har vært stabil lenge, og du har et trygt sted å oppbevare det."), doctor)
+    return 2
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
         seed_appointments()
+        seed_take_home()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -144,4 +205,5 @@ def seed() -> bool:
                                       postal_address=patient.address))
     db.session.commit()
     seed_appointments()
+    seed_take_home()
     return True

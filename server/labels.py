@@ -12,7 +12,12 @@ from server.models import (
     MeetingKind,
     MessagePurpose,
     MessageStatus,
+    Abroad,
+    ArrangementChange,
     PatientAnswer,
+    PeriodReason,
+    PickupPlace,
+    RequestStatus,
     ServiceKind,
     StaffRole,
 )
@@ -32,6 +37,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.CONTACT_DETAILS: _l("your contact details"),
     AccessTarget.APPOINTMENT: _l("one of your appointments"),
     AccessTarget.MESSAGES: _l("the messages sent to you"),
+    AccessTarget.TAKE_HOME: _l("one of your take-home requests"),
 }
 
 CHANNELS: dict[str, LazyString] = {
@@ -101,3 +107,47 @@ OUTREACH_METHODS: dict[str, LazyString] = {
     "home_visit": _l("Home visit"),
     "relative": _l("Contact the relative the patient allowed"),
 }
+
+
+PICKUP_PLACES: dict[str, LazyString] = {
+    PickupPlace.PHARMACY.value: _l("A pharmacy"),
+    PickupPlace.CLINIC.value: _l("The clinic"),
+    PickupPlace.HOME_SERVICE.value: _l("The home service brings it"),
+    PickupPlace.TRAVEL_PHARMACY.value: _l("A pharmacy where I am travelling"),
+}
+
+PERIOD_REASONS: dict[str, LazyString] = {
+    PeriodReason.TRAVEL.value: _l("Travel"),
+    PeriodReason.WORK.value: _l("Work"),
+    PeriodReason.HOLIDAY.value: _l("Holiday"),
+    PeriodReason.ILLNESS.value: _l("Illness"),
+    PeriodReason.FAMILY.value: _l("Family"),
+    PeriodReason.OTHER.value: _l("Something else"),
+}
+
+ARRANGEMENT_CHANGES: dict[str, LazyString] = {
+    ArrangementChange.FEWER_PICKUPS.value: _l("Fewer pickups a week"),
+    ArrangementChange.OTHER_PLACE.value: _l("Another pharmacy or pickup place"),
+    ArrangementChange.OTHER_DAYS.value: _l("Other pickup days"),
+    ArrangementChange.OTHER.value: _l("Something else"),
+}
+
+ABROAD: dict[str, LazyString] = {
+    Abroad.NO.value: _l("No, I stay in Norway"),
+    Abroad.SCHENGEN.value: _l("Yes, within the Schengen area (most of Europe)"),
+    Abroad.OUTSIDE_SCHENGEN.value: _l("Yes, outside the Schengen area"),
+}
+
+REQUEST_STATUSES: dict[str, LazyString] = {
+    RequestStatus.SUBMITTED.value: _l("Sent"),
+    RequestStatus.UNDER_REVIEW.value: _l("Being looked at"),
+    RequestStatus.APPROVED.value: _l("Approved"),
+    RequestStatus.PARTLY_APPROVED.value: _l("Partly approved"),
+    RequestStatus.DECLINED.value: _l("Not approved"),
+    RequestStatus.WITHDRAWN.value: _l("Withdrawn"),
+}
+
+WEEKDAYS: list[LazyString] = [
+    _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+    _l("Saturday"), _l("Sunday"),
+]

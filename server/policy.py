@@ -17,10 +17,12 @@ from server.extensions import db, login_manager
 from server.models import (
     AccessTarget,
     Appointment,
+    Clinic,
     PatientProfile,
     Role,
     StaffMembership,
     StaffRole,
+    TakeHomeRequest,
     User,
     WorkItem,
 )
@@ -65,6 +67,8 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "staff": frozenset({Role.STAFF}),
     "staff_appointments": frozenset({Role.STAFF}),
     "worklist": frozenset({Role.STAFF}),
+    "take_home": frozenset({Role.PATIENT}),
+    "staff_take_home": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -74,7 +78,26 @@ STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
     "register_phone": _ALL_STAFF,
     "manage_appointments": _ALL_STAFF,
     "manage_account": frozenset({StaffRole.COORDINATOR, StaffRole.CLINIC_ADMIN}),
+    # Doctors decide take-home requests; a clinic admin can give the right to
+    # named staff (StaffMembership.decides_take_home), see _GRANTS.
+    "decide_take_home": frozenset({StaffRole.DOCTOR}),
+    "manage_pickup_plan": frozenset({StaffRole.DOCTOR, StaffRole.NURSE}),
+    # Clinic-wide settings and figures that name staff members.
+    "manage_clinic": frozenset({StaffRole.CLINIC_ADMIN}),
 }
+
+#: Actions a clinic admin may also give to a named staff member, by membership flag.
+_GRANTS: dict[str, str] = {"decide_take_home": "decides_take_home"}
+
+
+def allows(membership: StaffMembership | None, action: str) -> bool:
+    """True when this membership may do ``action`` (by role or by a named grant)."""
+    if membership is None:
+        return False
+    if membership.role in STAFF_ACTIONS.get(action, frozenset()):
+        return True
+    grant = _GRANTS.get(action)
+    return grant is not None and bool(getattr(membership, grant))
 
 
 def is_public(endpoint: str | None) -> bool:
@@ -139,8 +162,7 @@ def get_patient_or_404(
     membership = staff_membership(current_user, patient.clinic_id)
     if membership is None:
         abort(404)
-    allowed = STAFF_ACTIONS.get(action)
-    if allowed is None or membership.role not in allowed:
+    if not allows(membership, action):
         abort(403)
     if target is not None:
         access_log.record(
@@ -196,8 +218,45 @@ def record_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
 
 def may(action: str, patient: PatientProfile) -> bool:
     """For templates: may the current staff user do ``action`` on ``patient``?"""
-    membership = staff_membership(current_user, patient.clinic_id)
-    return membership is not None and membership.role in STAFF_ACTIONS.get(action, frozenset())
+    return allows(staff_membership(current_user, patient.clinic_id), action)
+
+
+def get_own_take_home_or_404(request_id: int) -> TakeHomeRequest:
+    """A take-home request of the signed-in patient, or 404 (also for other patients')."""
+    found = db.session.get(TakeHomeRequest, request_id)
+    patient = current_patient()
+    if found is None or found.patient_id != patient.id:
+        abort(404)
+    return found
+
+
+def get_take_home_or_404(request_id: int, action: str,
+                         target: AccessTarget | None = None) -> TakeHomeRequest:
+    """A take-home request for a staff ``action`` on its patient (see get_patient_or_404)."""
+    found = db.session.get(TakeHomeRequest, request_id)
+    if found is None:
+        abort(404)
+    get_patient_or_404(found.patient_id, action, target)
+    return found
+
+
+def get_clinic_or_404(clinic_id: int, action: str) -> Clinic:
+    """A clinic the current staff user belongs to, for a clinic-wide ``action``.
+
+    404 for clinics the user is not a member of; 403 when the role does not allow it.
+    """
+    clinic = db.session.get(Clinic, clinic_id)
+    membership = staff_membership(current_user, clinic_id) if clinic else None
+    if clinic is None or membership is None:
+        abort(404)
+    if not allows(membership, action):
+        abort(403)
+    return clinic
+
+
+def may_in_clinic(action: str, clinic_id: int) -> bool:
+    """For templates: may the current staff user do ``action`` for the whole clinic?"""
+    return allows(staff_membership(current_user, clinic_id), action)
 
 
 def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfile]]:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, Response, has_request_context, request
-from flask_babel import format_date, format_time, get_locale, gettext
+from flask_babel import (
+    format_date,
+    format_decimal,
+    format_percent,
+    format_time,
+    get_locale,
+    gettext,
+)
 
 from server import labels, policy
 from server.forms.common import ConfirmForm, LanguageForm
@@ -50,11 +57,29 @@ def local_datetime(value: datetime | None, fmt: str = "long") -> str:
                    time=format_time(value, "HH:mm"))
 
 
+def format_day(value: date | None, fmt: str = "long") -> str:
+    """A calendar day (no time) in the current language, e.g. "24. desember 2026"."""
+    return format_date(value, fmt) if value is not None else ""
+
+
+def percent(value: float) -> str:
+    """A share as a whole percentage in the current language, e.g. "67 %"."""
+    return format_percent(value, "#,##0 %")
+
+
+def decimal1(value: float) -> str:
+    """A number with one decimal in the current language, e.g. "2,5"."""
+    return format_decimal(value, "#,##0.0")
+
+
 def init_app(app: Flask) -> None:
     app.before_request(policy.check_request)
     app.after_request(_no_store)
     app.context_processor(_template_globals)
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["format_day"] = format_day
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["decimal1"] = decimal1
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -269,6 +269,24 @@ class Factory:
         values.update(fields)
         return appointments.create(patient, appointments.AppointmentInput(**values), by)
 
+    def take_home(self, patient: PatientProfile, starts_in_days: int = 30, days: int = 5,
+                  **fields: Any) -> Any:
+        """A take-home period request through the service (asked anyway if beyond the rules)."""
+        from server.models import PeriodReason, PickupPlace, RequestKind
+        from server.services import take_home
+
+        first = take_home.today_for(patient.clinic) + timedelta(days=starts_in_days)
+        values: dict[str, Any] = {
+            "kind": RequestKind.PERIOD, "client_key": take_home.new_client_key(),
+            "first_day": first, "last_day": first + timedelta(days=days - 1),
+            "reason": PeriodReason.TRAVEL, "place": PickupPlace.PHARMACY,
+            "place_name": "Apotek Torget",
+        }
+        values.update(fields)
+        stored, _ = take_home.submit(patient, take_home.RequestInput(**values), ask_anyway=True)
+        assert stored is not None
+        return stored
+
     def relative(self, name: str | None = None) -> User:
         n = self._next()
         user = User(role=Role.RELATIVE, display_name=name or f"Pårørende {n}",

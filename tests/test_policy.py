@@ -36,7 +36,14 @@ def _things_of_patient_x(world: World) -> dict[str, int]:
     from server.extensions import db
 
     item = db.session.scalars(select(WorkItem)).one()
-    world._ids = {"appointment_id": appointment.id, "item_id": item.id}  # type: ignore[attr-defined]
+    from tests.conftest import Factory
+
+    from server.services import take_home
+
+    request = take_home.decide(Factory().take_home(world.patient_x), take_home.DecisionInput(
+        take_home.Outcome.APPROVE, "Stabil lenge."), world.doctor_a)
+    world._ids = {"appointment_id": appointment.id, "item_id": item.id,  # type: ignore[attr-defined]
+                  "request_id": request.id, "clinic_id": world.clinic_a.id}  # type: ignore[attr-defined]
     return world._ids  # type: ignore[attr-defined,no-any-return]
 
 
@@ -182,12 +189,13 @@ def test_each_role_lands_on_its_own_home(world: World, new_client) -> None:  # t
         assert text in browser.get(home).text
 
 
-def test_another_patient_gets_404_on_every_appointment_page(
-    app: Flask, world: World, client: Client
+@pytest.mark.parametrize("area", ["appointments.", "take_home."])
+def test_another_patient_gets_404_on_every_page_of_mine(
+    app: Flask, world: World, client: Client, area: str
 ) -> None:
     urls = [(e, m, u) for e, m, u in endpoint_urls(app, world)
-            if e.startswith("appointments.") and re.search(r"/\d+", u)]
-    assert len(urls) >= 5
+            if e.startswith(area) and re.search(r"/\d+", u)]
+    assert len(urls) >= 4
     sign_in_as(client, world.patient_y.user)
     for endpoint, method, url in urls:
         assert call(client, method, url).status_code == 404, endpoint

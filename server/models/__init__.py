@@ -26,10 +26,36 @@ from server.models.reminders import PushSubscription, ReminderSettings
 from server.models.session import UserSession
 from server.models.sms_inbound import InboundSms
 from server.models.staff import StaffMembership, StaffRole
+from server.models.take_home import (
+    DECIDED,
+    GRANTED,
+    UNDECIDED,
+    Abroad,
+    ArrangementChange,
+    PeriodReason,
+    PickupPlace,
+    PickupPlan,
+    RequestKind,
+    RequestStatus,
+    TakeHomeRequest,
+    TakeHomeRules,
+)
 from server.models.user import Role, User
 from server.models.worklist import WorkItem, WorkKind, WorkStatus
 
 __all__ = [
+    "DECIDED",
+    "GRANTED",
+    "UNDECIDED",
+    "Abroad",
+    "ArrangementChange",
+    "PeriodReason",
+    "PickupPlace",
+    "PickupPlan",
+    "RequestKind",
+    "RequestStatus",
+    "TakeHomeRequest",
+    "TakeHomeRules",
     "AccessLogEntry",
     "AccessTarget",
     "Appointment",

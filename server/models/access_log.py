@@ -24,6 +24,7 @@ class AccessTarget(enum.Enum):
     CONTACT_DETAILS = "contact_details"
     APPOINTMENT = "appointment"
     MESSAGES = "messages"
+    TAKE_HOME = "take_home"  # a take-home request, its context or its dispensing notice
 
 
 class AccessLogEntry(Base):

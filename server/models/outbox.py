@@ -28,6 +28,7 @@ class MessagePurpose(enum.Enum):
     NO_SHOW = "no_show"  # we missed you: offer a new time
     REPLY = "reply"  # answer to an SMS from the patient (help text, receipt)
     PUSH_TEST = "push_test"  # "send a test notification"
+    DECISION = "decision"  # "you have an answer to your request"
 
 
 class MessageStatus(enum.Enum):

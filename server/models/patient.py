@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base
@@ -31,6 +32,8 @@ class PatientProfile(Base):
     contact_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Where letters go; may be empty for people without a fixed address.
     postal_address: Mapped[str] = mapped_column(String(500), default="")
+    #: As the clinic has it; printed on dispensing notices.
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
 
     user: Mapped[User] = relationship(back_populates="patient_profile")
     clinic: Mapped[Clinic] = relationship()

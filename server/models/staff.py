@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, enum_column
@@ -31,6 +31,8 @@ class StaffMembership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole, "staff_role"))
+    #: Given by a clinic admin: may decide take-home requests without the doctor role.
+    decides_take_home: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     clinic: Mapped[Clinic] = relationship()

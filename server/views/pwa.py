@@ -23,6 +23,7 @@ SHELL_FILES = (
     "static/js/passkey.js",
     "static/js/push.js",
     "static/js/offline-copy.js",
+    "static/js/offline-queue.js",
     "pwa/icons/icon-192.png",
     "pwa/icons/icon-512.png",
     "pwa/icons/icon-maskable-512.png",

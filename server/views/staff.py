@@ -11,7 +11,7 @@ from server import policy
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
 from server.models import AccessTarget
-from server.services import accounts, appointments
+from server.services import accounts, appointments, take_home
 from server.services.errors import DomainError
 from server.services.phone_numbers import display_mobile
 
@@ -36,6 +36,7 @@ def patient(patient_id: int) -> str:
         "staff/patient.html", patient=profile, form=ConfirmForm(),
         may_manage=policy.may("manage_account", profile), display_mobile=display_mobile,
         appointment_list=appointments.for_patient(profile),
+        plan=take_home.plan_for(profile), take_home_requests=take_home.requests_for(profile),
     )
 
 

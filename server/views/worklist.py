@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +14,7 @@ from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
 from server.models import AccessTarget
 from server.notify.letter import render_letters_pdf
-from server.services import letters, worklist
+from server.services import letters, take_home, worklist
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
 
@@ -20,9 +22,13 @@ bp = Blueprint("worklist", __name__, url_prefix="/staff")
 @bp.get("/worklist")
 def index() -> str:
     """Work waiting for staff of my clinics, oldest first."""
-    items = worklist.open_items(policy.staff_clinic_ids(current_user))
+    clinic_ids = policy.staff_clinic_ids(current_user)
+    items = worklist.open_items(clinic_ids)
+    requests = take_home.open_for_clinics(clinic_ids)
     policy.record_reads([item.patient for item in items], AccessTarget.APPOINTMENT)
-    return render_template("staff/worklist.html", items=items, form=DoneForm())
+    policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
+    return render_template("staff/worklist.html", items=items, form=DoneForm(),
+                           requests=requests, today=date.today())
 
 
 @bp.post("/worklist/<int:item_id>/done")

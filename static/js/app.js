@@ -10,6 +10,7 @@ if ("serviceWorker" in navigator) {
     worker.postMessage({ type: "language", lang: document.documentElement.lang });
     if (new URLSearchParams(location.search).has("signed_out")) {
       localStorage.removeItem("folge-keep-appointments");
+      localStorage.removeItem("folge-waiting-requests");
       worker.postMessage({ type: "signed-out" });
     }
   }).catch(() => {

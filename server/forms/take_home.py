@@ -1,0 +1,152 @@
+"""Forms for take-home requests (patients) and for deciding and configuring them (staff).
+
+Required-ness and lengths are checked here; what depends on the database
+(overlaps, the clinic's places) is checked by server/services/take_home.py,
+whose errors name the field they belong to.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from server.labels import (
+    ABROAD,
+    ARRANGEMENT_CHANGES,
+    PERIOD_REASONS,
+    PICKUP_PLACES,
+    WEEKDAYS,
+)
+from server.services.take_home import (
+    DECISION_TEXT_MAX,
+    EXPLANATION_MAX,
+    NOTE_MAX,
+    PLACE_NAME_MAX,
+    RULES_TEXT_MAX,
+    Outcome,
+)
+
+_DATE = _l("Enter a date, for example 24.12.2026.")
+
+
+def _max(limit: int) -> Length:
+    return Length(max=limit, message=_l("Please keep it under %(max)d characters.", max=limit))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices shown as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class PeriodRequestForm(FlaskForm):
+    client_key = HiddenField()
+    #: "1" once the patient has chosen to ask beyond the clinic's usual rules.
+    ask_anyway = HiddenField(default="")
+    first_day = DateField(_l("First day"), validators=[DataRequired(message=_DATE)])
+    last_day = DateField(_l("Last day"), validators=[DataRequired(message=_DATE)])
+    reason = SelectField(
+        _l("Reason"), choices=[("", _l("Choose a reason"))] + list(PERIOD_REASONS.items()),
+        validators=[DataRequired(message=_l("Choose the reason for the request."))])
+    explanation = TextAreaField(_l("Tell us more (optional)"),
+                                validators=[Optional(), _max(EXPLANATION_MAX)])
+    place = RadioField(_l("Where do you want to pick up?"), choices=list(PICKUP_PLACES.items()),
+                       validators=[InputRequired(message=_l("Choose where you want to pick up."))])
+    place_name = StringField(_l("Which pharmacy, or which town (optional)"),
+                             validators=[Optional(), _max(PLACE_NAME_MAX)])
+    abroad = RadioField(_l("Are you going abroad?"), choices=list(ABROAD.items()), default="no",
+                        validators=[InputRequired(message=_l("Choose an answer."))])
+    note = TextAreaField(_l("Anything else the clinic should know (optional)"),
+                         validators=[Optional(), _max(NOTE_MAX)])
+
+
+class ArrangementRequestForm(FlaskForm):
+    client_key = HiddenField()
+    ask_anyway = HiddenField(default="")
+    change = SelectField(
+        _l("What do you want to change?"),
+        choices=[("", _l("Choose one"))] + list(ARRANGEMENT_CHANGES.items()),
+        validators=[DataRequired(message=_l("Choose what you want to change."))])
+    explanation = TextAreaField(
+        _l("Why, and what would suit you better?"),
+        validators=[DataRequired(message=_l("Please tell us why.")), _max(EXPLANATION_MAX)])
+    place_name = StringField(_l("New pharmacy or place, if that is the change (optional)"),
+                             validators=[Optional(), _max(PLACE_NAME_MAX)])
+    note = TextAreaField(_l("Anything else the clinic should know (optional)"),
+                         validators=[Optional(), _max(NOTE_MAX)])
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField(
+        _l("Decision"),
+        choices=[(Outcome.APPROVE, _l("Approve as asked")),
+                 (Outcome.PARTLY, _l("Approve in part")),
+                 (Outcome.DECLINE, _l("Decline"))],
+        validators=[InputRequired(message=_l("Choose a decision."))])
+    reason = TextAreaField(
+        _l("Reason, in plain words (the patient reads this)"),
+        validators=[DataRequired(message=_l("Write the reason. The patient will read it.")),
+                    _max(DECISION_TEXT_MAX)])
+    next_time = TextAreaField(
+        _l("If not approved in full: what would make a yes possible next time"),
+        validators=[Optional(), _max(DECISION_TEXT_MAX)])
+    first_day = DateField(_l("Approved from (for a part approval)"),
+                          validators=[Optional()])
+    last_day = DateField(_l("Approved to (for a part approval)"), validators=[Optional()])
+    place = SelectField(_l("Pickup place (for a part approval)"),
+                        choices=[("", _l("As asked"))] + list(PICKUP_PLACES.items()),
+                        validators=[Optional()])
+    place_name = StringField(_l("Pharmacy or place name"),
+                             validators=[Optional(), _max(PLACE_NAME_MAX)])
+
+
+class RulesForm(FlaskForm):
+    rules_text = TextAreaField(
+        _l("What the clinic takes into account, in plain words"),
+        validators=[Optional(), _max(RULES_TEXT_MAX)])
+    notice_days = IntegerField(
+        _l("Notice the clinic asks for (days)"),
+        validators=[InputRequired(message=_l("Write a number of days.")),
+                    NumberRange(min=0, max=90, message=_l("Between %(min)d and %(max)d."))])
+    usual_max_days = IntegerField(
+        _l("Days the clinic usually allows in one request"),
+        validators=[InputRequired(message=_l("Write a number of days.")),
+                    NumberRange(min=1, max=90, message=_l("Between %(min)d and %(max)d."))])
+    allowed_places = MultiCheckboxField(_l("Pickup places patients may choose"),
+                                        choices=list(PICKUP_PLACES.items()))
+    deciders = MultiCheckboxField(_l("Staff without the doctor role who may decide"),
+                                  coerce=int, choices=[])
+
+
+class PlanForm(FlaskForm):
+    place = SelectField(_l("Pickup place"), choices=list(PICKUP_PLACES.items()))
+    place_name = StringField(_l("Name of the pharmacy or place"),
+                             validators=[Optional(), _max(PLACE_NAME_MAX)])
+    weekdays = MultiCheckboxField(_l("Pickup days"), coerce=int,
+                                  choices=list(enumerate(WEEKDAYS)))
+    days_per_pickup = IntegerField(
+        _l("Days each pickup covers"), default=1,
+        validators=[InputRequired(message=_l("Write a number of days.")),
+                    NumberRange(min=1, max=30, message=_l("Between %(min)d and %(max)d."))])
+    note = StringField(_l("Note for the patient (optional)"), validators=[Optional(), _max(500)])
+
+
+class FiguresForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show
+
+    first = DateField(_l("From"), validators=[Optional()])
+    last = DateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,122 @@
+// Følge: a request made while the phone is offline is kept on this phone and
+// sent once, when the connection returns. "Once" is the server's promise: each
+// form carries a client key, and the server stores one request per key, so a
+// resend (or two tabs sending) finds the first request instead of making a second.
+//
+// The waiting request lives in localStorage until it is sent (it is removed at
+// sign-out too). Online, forms post as usual and this script does nothing.
+const STORE = "folge-waiting-requests";
+const box = document.querySelector("[data-waiting]");
+const form = document.querySelector("form[data-offline-queue]");
+
+const load = () => {
+  try {
+    return JSON.parse(localStorage.getItem(STORE) || "[]");
+  } catch {
+    return [];
+  }
+};
+const save = (items) => {
+  if (items.length) localStorage.setItem(STORE, JSON.stringify(items));
+  else localStorage.removeItem(STORE);
+};
+
+function say(which, href) {
+  if (!box) return;
+  const template = box.querySelector(`[data-text-${which}]`);
+  box.hidden = false;
+  box.querySelector("[data-waiting-status]").textContent = template.content.textContent.trim();
+  const link = box.querySelector("[data-waiting-link]");
+  link.hidden = !href;
+  if (href) link.querySelector("a").href = href;
+}
+
+const actionOf = (element) => new URL(element.getAttribute("action") || location.href, location.href).pathname;
+
+if (form) {
+  // A request that came back "check it" is put back into its form, so nothing typed is lost.
+  const failed = load().find((item) => item.failed && item.action === actionOf(form));
+  if (failed) {
+    for (const [name, value] of failed.fields) {
+      const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+      for (const field of fields) {
+        if (field.type === "radio" || field.type === "checkbox") field.checked = field.value === value;
+        else field.value = value;
+      }
+    }
+    say("check");
+  }
+  form.addEventListener("submit", (event) => {
+    const key = new FormData(form).get("client_key");
+    if (navigator.onLine) {
+      // Sent the usual way; the server keeps what was typed if something needs changing.
+      save(load().filter((item) => item.key !== key));
+      return;
+    }
+    event.preventDefault();
+    const fields = [...new FormData(form).entries()].filter(([name]) => name !== "csrf_token");
+    const items = load().filter((item) => item.key !== key);
+    items.push({ key, action: actionOf(form), fields, savedAt: Date.now() });
+    save(items);
+    say("waiting");
+  });
+}
+
+let busy = false;
+
+async function sendOne(item) {
+  // A fresh CSRF token from the same form page; a redirect away means the session ended.
+  const page = await fetch(item.action, { credentials: "same-origin" });
+  if (page.redirected && new URL(page.url).pathname !== item.action) return "sign-in";
+  const html = await page.text();
+  const token = new DOMParser().parseFromString(html, "text/html")
+    .querySelector('input[name="csrf_token"]');
+  if (!token) return "sign-in";
+  const body = new URLSearchParams(item.fields);
+  body.set("csrf_token", token.value);
+  const response = await fetch(item.action, { method: "POST", body, credentials: "same-origin" });
+  const landed = response.redirected ? new URL(response.url).pathname : "";
+  return /\/me\/take-home\/\d+$/.test(landed) ? landed : "check";
+}
+
+async function flush() {
+  const waiting = load().filter((item) => !item.failed);
+  if (busy || !waiting.length) return;
+  if (!navigator.onLine) {
+    say("waiting");
+    return;
+  }
+  busy = true;
+  try {
+    for (const item of waiting) {
+      say("sending");
+      let outcome;
+      try {
+        outcome = await sendOne(item);
+      } catch {
+        say("waiting"); // the connection dropped again; try at the next "online"
+        return;
+      }
+      if (outcome === "sign-in") {
+        say("sign-in");
+        return;
+      }
+      const rest = load().filter((other) => other.key !== item.key);
+      if (outcome === "check") {
+        save([...rest, { ...item, failed: true }]);
+        say("check");
+        return;
+      }
+      save(rest);
+      say("sent", outcome);
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+window.addEventListener("online", flush);
+window.addEventListener("offline", () => {
+  if (load().some((item) => !item.failed)) say("waiting");
+});
+flush();
