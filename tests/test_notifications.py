@@ -17,7 +17,7 @@ from server.notify import texts
 FORBIDDEN = re.compile(
     r"\b(LAR|rus|rusmiddel\w*|metadon|methadone|buprenorfin|buprenorphine|subutex|suboxone|"
     r"morfin|morphine|opioid\w*|heroin|legemiddel\w*|medisin\w*|medication|dose\w*|"
-    r"poliklinikk|avhengighet|addiction|TSB)\b",
+    r"poliklinikk|avhengighet|addiction|TSB|take-home|utlevering\w*)\b",
     re.IGNORECASE,
 )
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField
+from wtforms import DateField, Field, HiddenField, IntegerField
 from wtforms.validators import ValidationError
 
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
@@ -28,3 +31,38 @@ class ConfirmForm(FlaskForm):
 class LanguageForm(FlaskForm):
     #: Where to go back to; only a local path is accepted.
     next = HiddenField()
+
+
+class DayField(DateField):
+    """A date field whose "not a date" message is our own, translated in nb, nn and en
+    (WTForms' built-in message has no Nynorsk)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = (valuelist[0] if valuelist else "") or ""
+        if not text.strip():
+            self.data = None
+            return
+        for fmt in self.strptime_format:
+            try:
+                self.data = datetime.strptime(text.strip(), fmt).date()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(_l("Enter a date, for example 24.12.2026."))
+
+
+class WholeNumberField(IntegerField):
+    """An integer field with our own translated message for text that is not a number."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = (valuelist[0] if valuelist else "") or ""
+        if not str(text).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(text).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Write a whole number, for example 14.")) from None
+

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from server.forms.common import DayField, WholeNumberField
 from server.labels import MEETINGS, SERVICES
 
 _REQUIRED_DATE = _l("Choose a date.")
@@ -15,9 +16,9 @@ _REQUIRED_TIME = _l("Choose a time, for example 10:30.")
 
 
 class AppointmentForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[DataRequired(message=_REQUIRED_DATE)])
+    day = DayField(_l("Date"), validators=[DataRequired(message=_REQUIRED_DATE)])
     at = TimeField(_l("Time"), validators=[DataRequired(message=_REQUIRED_TIME)])
-    duration = IntegerField(
+    duration = WholeNumberField(
         _l("Length in minutes"), default=30,
         validators=[InputRequired(message=_l("Write the length in minutes.")),
                     NumberRange(min=5, max=720, message=_l("Between 5 and 720 minutes."))],
@@ -34,7 +35,7 @@ class AppointmentForm(FlaskForm):
     meet_role = StringField(_l("Whom they meet (role)"), validators=[Length(max=100)])
     meet_name = StringField(_l("Name (shown if the clinic allows)"), validators=[Length(max=200)])
     prepare = TextAreaField(_l("What to bring or prepare"), validators=[Length(max=2000)])
-    cancel_by_day = DateField(_l("Last day to cancel without a fee"), validators=[Optional()])
+    cancel_by_day = DayField(_l("Last day to cancel without a fee"), validators=[Optional()])
     cancel_by_at = TimeField(_l("Last time to cancel without a fee"), validators=[Optional()])
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -22,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from server.forms.common import DayField, WholeNumberField
 from server.labels import (
     ABROAD,
     ARRANGEMENT_CHANGES,
@@ -56,8 +55,8 @@ class PeriodRequestForm(FlaskForm):
     client_key = HiddenField()
     #: "1" once the patient has chosen to ask beyond the clinic's usual rules.
     ask_anyway = HiddenField(default="")
-    first_day = DateField(_l("First day"), validators=[DataRequired(message=_DATE)])
-    last_day = DateField(_l("Last day"), validators=[DataRequired(message=_DATE)])
+    first_day = DayField(_l("First day"), validators=[DataRequired(message=_DATE)])
+    last_day = DayField(_l("Last day"), validators=[DataRequired(message=_DATE)])
     reason = SelectField(
         _l("Reason"), choices=[("", _l("Choose a reason"))] + list(PERIOD_REASONS.items()),
         validators=[DataRequired(message=_l("Choose the reason for the request."))])
@@ -103,9 +102,9 @@ class DecisionForm(FlaskForm):
     next_time = TextAreaField(
         _l("If not approved in full: what would make a yes possible next time"),
         validators=[Optional(), _max(DECISION_TEXT_MAX)])
-    first_day = DateField(_l("Approved from (for a part approval)"),
+    first_day = DayField(_l("Approved from (for a part approval)"),
                           validators=[Optional()])
-    last_day = DateField(_l("Approved to (for a part approval)"), validators=[Optional()])
+    last_day = DayField(_l("Approved to (for a part approval)"), validators=[Optional()])
     place = SelectField(_l("Pickup place (for a part approval)"),
                         choices=[("", _l("As asked"))] + list(PICKUP_PLACES.items()),
                         validators=[Optional()])
@@ -117,11 +116,11 @@ class RulesForm(FlaskForm):
     rules_text = TextAreaField(
         _l("What the clinic takes into account, in plain words"),
         validators=[Optional(), _max(RULES_TEXT_MAX)])
-    notice_days = IntegerField(
+    notice_days = WholeNumberField(
         _l("Notice the clinic asks for (days)"),
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=0, max=90, message=_l("Between %(min)d and %(max)d."))])
-    usual_max_days = IntegerField(
+    usual_max_days = WholeNumberField(
         _l("Days the clinic usually allows in one request"),
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=1, max=90, message=_l("Between %(min)d and %(max)d."))])
@@ -137,7 +136,7 @@ class PlanForm(FlaskForm):
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
     weekdays = MultiCheckboxField(_l("Pickup days"), coerce=int,
                                   choices=list(enumerate(WEEKDAYS)))
-    days_per_pickup = IntegerField(
+    days_per_pickup = WholeNumberField(
         _l("Days each pickup covers"), default=1,
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=1, max=30, message=_l("Between %(min)d and %(max)d."))])
@@ -148,5 +147,5 @@ class FiguresForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only chooses what to show
 
-    first = DateField(_l("From"), validators=[Optional()])
-    last = DateField(_l("To"), validators=[Optional()])
+    first = DayField(_l("From"), validators=[Optional()])
+    last = DayField(_l("To"), validators=[Optional()])
