@@ -23,6 +23,7 @@ Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys
          .venv/bin/flask --app wsgi totp-code EMAIL)
     lege@demo.folge.test         doctor,      Demo LAR-poliklinikk
     koordinator@demo.folge.test  coordinator, Demo LAR-poliklinikk
+    admin@demo.folge.test        clinic admin, Demo LAR-poliklinikk (take-home rules)
     ansatt@vestbyen.folge.test   nurse,       Demo Vestbyen poliklinikk
 
 INFO

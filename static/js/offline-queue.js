@@ -59,6 +59,8 @@ if (form) {
     items.push({ key, action: actionOf(form), fields, savedAt: Date.now() });
     save(items);
     say("waiting");
+    // The message sits above a long form: move focus there, which also scrolls it into view.
+    if (box) box.focus();
   });
 }
 
