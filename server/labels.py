@@ -6,14 +6,14 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from server.models import (
+    Abroad,
     AccessTarget,
+    ArrangementChange,
     Attendance,
     Channel,
     MeetingKind,
     MessagePurpose,
     MessageStatus,
-    Abroad,
-    ArrangementChange,
     PatientAnswer,
     PeriodReason,
     PickupPlace,

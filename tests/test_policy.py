@@ -36,9 +36,8 @@ def _things_of_patient_x(world: World) -> dict[str, int]:
     from server.extensions import db
 
     item = db.session.scalars(select(WorkItem)).one()
-    from tests.conftest import Factory
-
     from server.services import take_home
+    from tests.conftest import Factory
 
     request = take_home.decide(Factory().take_home(world.patient_x), take_home.DecisionInput(
         take_home.Outcome.APPROVE, "Stabil lenge."), world.doctor_a)

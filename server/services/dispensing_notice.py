@@ -14,12 +14,12 @@ from datetime import datetime
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from fpdf import FPDF
 
 from server.labels import PICKUP_PLACES
 from server.models import TakeHomeRequest
 from server.models.base import utcnow
 from server.notify.letter import FONT, LEFT, RIGHT, TOP, address_lines, latin1
-from fpdf import FPDF
 
 #: The language of the notice.
 LANGUAGE = "nb"

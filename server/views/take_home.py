@@ -84,14 +84,19 @@ def _ask(patient: PatientProfile, form: PeriodRequestForm | ArrangementRequestFo
                            plan=take_home.plan_for(patient))
 
 
+def _period_form(patient: PatientProfile) -> PeriodRequestForm:
+    """The period form, offering only the pickup places the clinic allows."""
+    form = PeriodRequestForm()
+    allowed = take_home.rules_for(patient.clinic).allowed_places
+    form.place.choices = [c for c in form.place.choices if c[0] in allowed]  # type: ignore[union-attr,index]
+    return form
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> str | WerkzeugResponse:
     """Ask for take-home for a period."""
     patient = policy.current_patient()
-    form = PeriodRequestForm()
-    allowed = take_home.rules_for(patient.clinic).allowed_places
-    form.place.choices = [c for c in form.place.choices if c[0] in allowed]
-    return _ask(patient, form, "take_home/period_form.html")
+    return _ask(patient, _period_form(patient), "take_home/period_form.html")
 
 
 @bp.route("/change", methods=["GET", "POST"])
@@ -140,9 +145,7 @@ def reassess(request_id: int) -> str | WerkzeugResponse:
         return redirect(url_for("take_home.show", request_id=request_id))
     patient = policy.current_patient()
     if original.kind is RequestKind.PERIOD:
-        form = PeriodRequestForm()
-        allowed = take_home.rules_for(patient.clinic).allowed_places
-        form.place.choices = [c for c in form.place.choices if c[0] in allowed]
+        form = _period_form(patient)
         if request.method == "GET":
             form.first_day.data, form.last_day.data = original.first_day, original.last_day
             form.reason.data = original.reason.value if original.reason else ""
