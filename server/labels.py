@@ -116,6 +116,14 @@ PICKUP_PLACES: dict[str, LazyString] = {
     PickupPlace.TRAVEL_PHARMACY.value: _l("A pharmacy where I am travelling"),
 }
 
+#: The same places as staff and pickup places read them (pages for staff, the dispensing notice).
+PICKUP_PLACES_STAFF: dict[str, LazyString] = {
+    PickupPlace.PHARMACY.value: _l("Pharmacy"),
+    PickupPlace.CLINIC.value: _l("The clinic"),
+    PickupPlace.HOME_SERVICE.value: _l("Municipal home service"),
+    PickupPlace.TRAVEL_PHARMACY.value: _l("Pharmacy at the travel destination"),
+}
+
 PERIOD_REASONS: dict[str, LazyString] = {
     PeriodReason.TRAVEL.value: _l("Travel"),
     PeriodReason.WORK.value: _l("Work"),

@@ -26,6 +26,7 @@ from server.labels import (
     ARRANGEMENT_CHANGES,
     PERIOD_REASONS,
     PICKUP_PLACES,
+    PICKUP_PLACES_STAFF,
     WEEKDAYS,
 )
 from server.services.take_home import (
@@ -106,7 +107,7 @@ class DecisionForm(FlaskForm):
                           validators=[Optional()])
     last_day = DayField(_l("Approved to (for a part approval)"), validators=[Optional()])
     place = SelectField(_l("Pickup place (for a part approval)"),
-                        choices=[("", _l("As asked"))] + list(PICKUP_PLACES.items()),
+                        choices=[("", _l("As asked"))] + list(PICKUP_PLACES_STAFF.items()),
                         validators=[Optional()])
     place_name = StringField(_l("Pharmacy or place name"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
@@ -125,13 +126,13 @@ class RulesForm(FlaskForm):
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=1, max=90, message=_l("Between %(min)d and %(max)d."))])
     allowed_places = MultiCheckboxField(_l("Pickup places patients may choose"),
-                                        choices=list(PICKUP_PLACES.items()))
+                                        choices=list(PICKUP_PLACES_STAFF.items()))
     deciders = MultiCheckboxField(_l("Staff without the doctor role who may decide"),
                                   coerce=int, choices=[])
 
 
 class PlanForm(FlaskForm):
-    place = SelectField(_l("Pickup place"), choices=list(PICKUP_PLACES.items()))
+    place = SelectField(_l("Pickup place"), choices=list(PICKUP_PLACES_STAFF.items()))
     place_name = StringField(_l("Name of the pharmacy or place"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
     weekdays = MultiCheckboxField(_l("Pickup days"), coerce=int,

@@ -16,7 +16,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from server.labels import PICKUP_PLACES
+from server.labels import PICKUP_PLACES_STAFF
 from server.models import TakeHomeRequest
 from server.models.base import utcnow
 from server.notify.letter import FONT, LEFT, RIGHT, TOP, address_lines, latin1
@@ -41,7 +41,7 @@ def render_dispensing_notice(request: TakeHomeRequest, now: datetime | None = No
     place = request.approved_place
     with force_locale(LANGUAGE):
         title = _("Dispensing notice: take-home")
-        place_text = str(PICKUP_PLACES[place.value]) if place else ""
+        place_text = str(PICKUP_PLACES_STAFF[place.value]) if place else ""
         if request.approved_place_name:
             place_text = f"{place_text}: {request.approved_place_name}"
         birth = (format_date(patient.date_of_birth, "long") if patient.date_of_birth

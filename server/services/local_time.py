@@ -14,6 +14,11 @@ class LocalTimeError(DomainError):
     """A wall-clock time that cannot be used."""
 
 
+def oslo_today(zone: str = "Europe/Oslo") -> date:
+    """Today's calendar day in Norway (not the server's)."""
+    return datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
+
+
 def to_utc(day: date, at: time, zone: str = "Europe/Oslo") -> datetime:
     """``day`` at ``at`` in ``zone`` as aware UTC.
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -47,6 +46,7 @@ from server.models import (
 from server.models.base import utcnow
 from server.services import outbox
 from server.services.errors import DomainError
+from server.services.local_time import oslo_today
 
 #: Longest period the software accepts in one request.
 MAX_PERIOD_DAYS = 90
@@ -73,9 +73,9 @@ class DecisionConflict(TakeHomeError):
     """Someone else decided, or the patient withdrew, before this decision was saved."""
 
 
-def today_for(clinic: Clinic, now: datetime | None = None) -> date:
+def today_for(clinic: Clinic) -> date:
     """The clinic's calendar day."""
-    return (now or utcnow()).astimezone(ZoneInfo(clinic.timezone or "Europe/Oslo")).date()
+    return oslo_today(clinic.timezone or "Europe/Oslo")
 
 
 def new_client_key() -> str:

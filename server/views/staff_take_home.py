@@ -26,6 +26,7 @@ from server.models import (
 )
 from server.services import take_home, take_home_figures
 from server.services.dispensing_notice import render_dispensing_notice
+from server.services.local_time import oslo_today
 from server.services.take_home import DecisionInput, PlanInput, RulesInput, TakeHomeError
 
 bp = Blueprint("staff_take_home", __name__, url_prefix="/staff")
@@ -89,9 +90,10 @@ def certificate(request_id: int) -> WerkzeugResponse:
 @bp.get("/take-home/<int:request_id>/dispensing-notice.pdf")
 def dispensing_notice(request_id: int) -> Response:
     """The notice for the pickup place, for the clinic to send."""
-    found = policy.get_take_home_or_404(request_id, "view", AccessTarget.TAKE_HOME)
+    found = policy.get_take_home_or_404(request_id, "view")
     if found.kind is not RequestKind.PERIOD or not found.is_granted:
         abort(404)
+    policy.record_reads([found.patient], AccessTarget.TAKE_HOME)
     response = Response(render_dispensing_notice(found), mimetype="application/pdf")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="dispensing-notice-{found.id}.pdf"'
@@ -165,9 +167,18 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
                            members=members)
 
 
+#: Days the figures can cover. A date typed further out is moved inside, where the
+#: arithmetic on the period cannot overflow (year 1 or 9999 gave a 500).
+_EARLIEST, _LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _within(day: date) -> date:
+    return min(max(day, _EARLIEST), _LATEST)
+
+
 def _period(form: FiguresForm) -> tuple[date, date]:
-    last = form.last.data or date.today()
-    first = form.first.data or (last - timedelta(days=364))
+    last = _within(form.last.data or oslo_today())
+    first = _within(form.first.data or (last - timedelta(days=364)))
     if first > last:
         first, last = last, first
     return first, last

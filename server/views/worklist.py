@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +13,7 @@ from server.forms.staff_appointments import DoneForm
 from server.models import AccessTarget
 from server.notify.letter import render_letters_pdf
 from server.services import letters, take_home, worklist
+from server.services.local_time import oslo_today
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
 
@@ -28,7 +27,7 @@ def index() -> str:
     policy.record_reads([item.patient for item in items], AccessTarget.APPOINTMENT)
     policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
     return render_template("staff/worklist.html", items=items, form=DoneForm(),
-                           requests=requests, today=date.today())
+                           requests=requests, today=oslo_today())
 
 
 @bp.post("/worklist/<int:item_id>/done")
