@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         account,
         appointments,
         auth,
+        feedback,
         i18n,
         main,
         patient,
@@ -122,14 +123,16 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         reminders,
         staff,
         staff_appointments,
+        staff_feedback,
         staff_take_home,
         take_home,
         webhooks,
         worklist,
     )
 
-    for module in (main, auth, patient, appointments, reminders, take_home, relative, account,
-                   staff, staff_appointments, staff_take_home, worklist, i18n, pwa, webhooks):
+    for module in (main, auth, patient, appointments, reminders, take_home, feedback, relative,
+                   account, staff, staff_appointments, staff_take_home, staff_feedback, worklist,
+                   i18n, pwa, webhooks):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

@@ -59,6 +59,8 @@ class Config:
     #: How long a push service keeps an undelivered notification (seconds), and HTTP timeout.
     push_ttl_seconds: int = 12 * 3600
     push_timeout_seconds: int = 10
+    #: A folder of extra feedback instruments (JSON files, see server/instruments/).
+    instruments_dir: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -191,4 +193,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         vapid_subject=env_vars.get("FOLGE_VAPID_SUBJECT", "mailto:drift@folge.invalid"),
         push_ttl_seconds=_int(env_vars, "FOLGE_PUSH_TTL_SECONDS", 12 * 3600),
         push_timeout_seconds=_int(env_vars, "FOLGE_PUSH_TIMEOUT_SECONDS", 10),
+        instruments_dir=env_vars.get("FOLGE_INSTRUMENTS_DIR", ""),
     )

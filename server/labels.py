@@ -38,6 +38,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.APPOINTMENT: _l("one of your appointments"),
     AccessTarget.MESSAGES: _l("the messages sent to you"),
     AccessTarget.TAKE_HOME: _l("one of your take-home requests"),
+    AccessTarget.FEEDBACK: _l("your check-in answers (only those with your name)"),
 }
 
 CHANNELS: dict[str, LazyString] = {

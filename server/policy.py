@@ -69,6 +69,8 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "worklist": frozenset({Role.STAFF}),
     "take_home": frozenset({Role.PATIENT}),
     "staff_take_home": frozenset({Role.STAFF}),
+    "feedback": frozenset({Role.PATIENT}),
+    "staff_feedback": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.

@@ -53,6 +53,7 @@ def endpoint_urls(app: Flask, world: World) -> list[tuple[str, str, str]]:
         "passkey_id": 999,
         "filename": "icon-192.png",
         "lang": "nb",
+        "key": "how_are_things",
         **_things_of_patient_x(world),
     }
     found = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -65,3 +65,26 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(_l("Write a whole number, for example 14.")) from None
 
+
+
+class PeriodForm(FlaskForm):
+    """From and to dates for figures (a GET form: it only chooses what to show)."""
+
+    class Meta:
+        csrf = False
+
+    first = DayField(_l("From"))
+    last = DayField(_l("To"))
+
+    #: Days a period can cover. A date typed further out is moved inside, where the
+    #: arithmetic on the period cannot overflow (year 1 or 9999 gave a 500).
+    EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+    def period(self, today: date, default_days: int = 365) -> tuple[date, date]:
+        """The chosen days, in order; by default the last ``default_days`` up to today."""
+        def within(day: date) -> date:
+            return min(max(day, self.EARLIEST), self.LATEST)
+
+        last = within(self.last.data or today)
+        first = within(self.first.data or (last - timedelta(days=default_days - 1)))
+        return (first, last) if first <= last else (last, first)

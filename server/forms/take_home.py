@@ -142,11 +142,3 @@ class PlanForm(FlaskForm):
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=1, max=30, message=_l("Between %(min)d and %(max)d."))])
     note = StringField(_l("Note for the patient (optional)"), validators=[Optional(), _max(500)])
-
-
-class FiguresForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that only chooses what to show
-
-    first = DayField(_l("From"), validators=[Optional()])
-    last = DayField(_l("To"), validators=[Optional()])

@@ -20,6 +20,14 @@ from server.models.credentials import (
     SignInOutcome,
     TotpSecret,
 )
+from server.models.feedback import (
+    AnonymousFeedback,
+    FeedbackInvitation,
+    FeedbackResponse,
+    FeedbackSettings,
+    FeedbackVia,
+    InvitationStatus,
+)
 from server.models.outbox import MessagePurpose, MessageStatus, OutboxMessage
 from server.models.patient import Channel, PatientProfile
 from server.models.reminders import PushSubscription, ReminderSettings
@@ -44,6 +52,12 @@ from server.models.user import Role, User
 from server.models.worklist import WorkItem, WorkKind, WorkStatus
 
 __all__ = [
+    "AnonymousFeedback",
+    "FeedbackInvitation",
+    "FeedbackResponse",
+    "FeedbackSettings",
+    "FeedbackVia",
+    "InvitationStatus",
     "DECIDED",
     "GRANTED",
     "UNDECIDED",

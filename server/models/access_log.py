@@ -25,6 +25,7 @@ class AccessTarget(enum.Enum):
     APPOINTMENT = "appointment"
     MESSAGES = "messages"
     TAKE_HOME = "take_home"  # a take-home request, its context or its dispensing notice
+    FEEDBACK = "feedback"  # the patient's check-in answers
 
 
 class AccessLogEntry(Base):

@@ -29,6 +29,8 @@ class MessagePurpose(enum.Enum):
     REPLY = "reply"  # answer to an SMS from the patient (help text, receipt)
     PUSH_TEST = "push_test"  # "send a test notification"
     DECISION = "decision"  # "you have an answer to your request"
+    FEEDBACK_INVITE = "feedback_invite"  # "how was the meeting?" after an attended appointment
+    FEEDBACK_REMINDER = "feedback_reminder"  # the one gentle reminder
 
 
 class MessageStatus(enum.Enum):

@@ -22,6 +22,7 @@ class WorkKind(enum.Enum):
     ANSWER = "answer"  # the patient answered an appointment
     SMS_STOPPED = "sms_stopped"  # the patient sent STOPP: arrange letters instead
     MESSAGE_FAILED = "message_failed"  # a message could not be delivered on any channel
+    FEEDBACK_ALERT = "feedback_alert"  # a check-in went the wrong way: discuss at the next meeting
 
 
 class WorkStatus(enum.Enum):

@@ -102,6 +102,10 @@ class Worker:
         )
 
     def _obsolete(self, message: OutboxMessage, now: datetime) -> bool:
+        if message.purpose in (MessagePurpose.FEEDBACK_INVITE, MessagePurpose.FEEDBACK_REMINDER):
+            from server.services.feedback import message_obsolete
+
+            return message_obsolete(message, now)
         appointment = message.appointment
         if appointment is None or message.purpose is MessagePurpose.NO_SHOW:
             return False

@@ -248,6 +248,10 @@ def mark_attendance(appointment: Appointment, attendance: Attendance, by: User) 
             params=outbox.appointment_params(appointment),
             due_at=end_of_quiet(utcnow(), rule_for(patient), _zone(appointment)),
         )
+    if attendance is Attendance.ATTENDED and previous is not Attendance.ATTENDED:
+        from server.services import feedback
+
+        feedback.invite_after(appointment)
     db.session.commit()
 
 

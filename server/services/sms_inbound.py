@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from server.extensions import db
 from server.models import (
     Channel,
+    FeedbackInvitation,
+    FeedbackVia,
     InboundSms,
     MessagePurpose,
     MessageStatus,
@@ -25,7 +27,7 @@ from server.models import (
     WorkKind,
 )
 from server.models.base import utcnow
-from server.services import appointments, outbox
+from server.services import appointments, feedback, instruments, outbox
 from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
 from server.services.sms_replies import ReplyIntent, parse_reply
@@ -56,6 +58,46 @@ def _latest_reminded_appointment(patient: PatientProfile) -> OutboxMessage | Non
     )
 
 
+def _latest_sms(patient: PatientProfile) -> OutboxMessage | None:
+    """The latest SMS we sent the patient that asked for an answer (not a reply of ours)."""
+    return db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.patient_id == patient.id,
+               OutboxMessage.purpose != MessagePurpose.REPLY,
+               OutboxMessage.status == MessageStatus.SENT,
+               OutboxMessage.sent_to == patient.user.phone)
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def _feedback_answer(patient: PatientProfile, latest: OutboxMessage, inbound: InboundSms) -> None:
+    """A reply to a check-in SMS: one number (overall) or one per item. Goes to the care team."""
+    invitation = db.session.get(FeedbackInvitation, (latest.params or {}).get("invitation_id"))
+    instrument = instruments.latest(invitation.instrument_key) if invitation else None
+    numbers = feedback.parse_scores(inbound.body)
+    if invitation is None or instrument is None:
+        inbound.understood_as = "feedback_no_invitation"
+        _reply(inbound, patient, "feedback_closed")
+        return
+    if numbers is None or len(numbers) not in (1, len(instrument.items)):
+        inbound.understood_as = "feedback_unclear"
+        _reply(inbound, patient, "feedback_help")
+        return
+    keys = [instrument.overall_item] if len(numbers) == 1 else instrument.item_keys
+    try:
+        feedback.submit(patient, feedback.Answer(
+            instrument=instrument, scores=dict(zip(keys, numbers, strict=True)),
+            invitation_id=invitation.id, via=FeedbackVia.SMS,
+            client_key=f"sms:{inbound.provider_message_id}"[:64]))
+    except feedback.FeedbackError:
+        inbound.understood_as = "feedback_closed"
+        _reply(inbound, patient, "feedback_closed")
+        return
+    inbound.understood_as = "feedback"
+    _reply(inbound, patient, "feedback_thanks")
+
+
 def _reply(inbound: InboundSms, patient: PatientProfile, template: str) -> None:
     outbox.enqueue(key=f"reply:{inbound.id}", purpose=MessagePurpose.REPLY, patient=patient,
                    template=template, channels=[Channel.SMS.value])
@@ -82,8 +124,11 @@ def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms
         db.session.commit()
         return inbound
     inbound.patient_id = patient.id
+    latest = _latest_sms(patient)
     if intent is ReplyIntent.STOP:
         _stop_sms(patient, inbound)
+    elif latest is not None and latest.purpose in feedback.FEEDBACK_PURPOSES:
+        _feedback_answer(patient, latest, inbound)
     elif intent is ReplyIntent.UNKNOWN:
         _reply(inbound, patient, "reply_help")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from server import policy
-from server.services import access_log, appointments
+from server.services import access_log, appointments, feedback
 
 bp = Blueprint("patient", __name__, url_prefix="/me")
 
@@ -16,7 +16,8 @@ def home() -> str:
     patient = policy.current_patient()
     upcoming = [a for a in appointments.upcoming_for(patient) if not a.is_cancelled]
     return render_template("patient/home.html", patient=patient,
-                           next_appointment=upcoming[0] if upcoming else None)
+                           next_appointment=upcoming[0] if upcoming else None,
+                           feedback_invitation=feedback.open_invitation(patient))
 
 
 @bp.get("/who-has-seen")

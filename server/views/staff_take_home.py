@@ -3,8 +3,6 @@ rules and the variation figures."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,8 +11,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.extensions import db
-from server.forms.common import ConfirmForm
-from server.forms.take_home import DecisionForm, FiguresForm, PlanForm, RulesForm
+from server.forms.common import ConfirmForm, PeriodForm
+from server.forms.take_home import DecisionForm, PlanForm, RulesForm
 from server.models import (
     AccessTarget,
     Clinic,
@@ -167,29 +165,12 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
                            members=members)
 
 
-#: Days the figures can cover. A date typed further out is moved inside, where the
-#: arithmetic on the period cannot overflow (year 1 or 9999 gave a 500).
-_EARLIEST, _LATEST = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def _within(day: date) -> date:
-    return min(max(day, _EARLIEST), _LATEST)
-
-
-def _period(form: FiguresForm) -> tuple[date, date]:
-    last = _within(form.last.data or oslo_today())
-    first = _within(form.first.data or (last - timedelta(days=364)))
-    if first > last:
-        first, last = last, first
-    return first, last
-
-
 @bp.get("/take-home/figures")
 def figures() -> str:
     """Variation figures for my clinics, by decider for clinic admins, and all clinics."""
-    form = FiguresForm(formdata=request.args)
+    form = PeriodForm(formdata=request.args)
     form.validate()
-    first, last = _period(form)
+    first, last = form.period(oslo_today())
     own = [m.clinic for m in current_user.memberships]
     rows = []
     for clinic in own:

@@ -14,6 +14,7 @@ from server.models import AccessTarget
 from server.notify.letter import render_letters_pdf
 from server.services import letters, take_home, worklist
 from server.services.local_time import oslo_today
+from server.views.staff_feedback import feedback_titles
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
 
@@ -27,7 +28,7 @@ def index() -> str:
     policy.record_reads([item.patient for item in items], AccessTarget.APPOINTMENT)
     policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
     return render_template("staff/worklist.html", items=items, form=DoneForm(),
-                           requests=requests, today=oslo_today())
+                           requests=requests, today=oslo_today(), titles=feedback_titles())
 
 
 @bp.post("/worklist/<int:item_id>/done")
