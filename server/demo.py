@@ -16,6 +16,8 @@ from server.models import (
     Appointment,
     Channel,
     Clinic,
+    FeedbackInvitation,
+    FeedbackResponse,
     MeetingKind,
     PatientProfile,
     PeriodReason,
@@ -176,11 +178,45 @@ def seed_take_home() -> int:
     return 2
 
 
+YOU_SAID_WE_DID = (
+    "Dere sa at det var vanskelig å få time etter jobb. Nå har vi åpent til kl. 19 på "
+    "tirsdager.\nDere ba om mer tid til å snakke. Samtalene er nå 45 minutter."
+)
+
+
+def seed_feedback() -> int:
+    """Kari's answers over the last month (the last one raises an alert), an open
+    invitation, and the main clinic's "You said, we did"."""
+    from server.services import feedback, instruments
+
+    if db.session.scalar(select(FeedbackResponse.id).limit(1)) is not None:
+        return 0
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == MAIN))
+    admin = db.session.scalar(select(User).where(User.email == "admin@demo.folge.test"))
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    instrument = instruments.latest("how_are_things")
+    if clinic is None or admin is None or kari is None or instrument is None:
+        return 0
+    feedback.save_settings(clinic, {}, YOU_SAID_WE_DID, admin)
+    now = utcnow()
+    for days_ago, score in ((30, 6), (20, 7), (10, 8), (2, 6)):
+        feedback.submit(kari, feedback.Answer(
+            instrument, {key: score for key in instrument.item_keys},
+            comment="Bedre uke." if score == 8 else ""), now=now - timedelta(days=days_ago))
+    db.session.add(FeedbackInvitation(
+        patient_id=kari.id, clinic_id=clinic.id, instrument_key=feedback.INVITE_INSTRUMENT,
+        created_at=now - timedelta(hours=2), expires_at=now + timedelta(days=7)))
+    db.session.commit()
+    return 4
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
         seed_appointments()
         seed_take_home()
+        seed_feedback()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -206,4 +242,5 @@ def seed() -> bool:
     db.session.commit()
     seed_appointments()
     seed_take_home()
+    seed_feedback()
     return True
