@@ -143,3 +143,16 @@ def test_clinic_admins_set_thresholds_and_the_page_patients_read(
     sign_in_as(patient, world.patient_x.user)
     text = patient.get("/me/feedback/you-said-we-did").text
     assert "Dere ba om &lt;kveldstimer&gt;. Nå har vi det." in text
+
+
+def test_an_invitation_closes_only_with_an_answer_to_its_own_instrument(
+        client: Client, world: World, make: Factory) -> None:
+    attended(make, world)
+    invitation = db.session.scalars(select(FeedbackInvitation)).one()
+    sign_in_as(client, world.patient_x.user)
+    wrong = client.submit("/me/feedback/how_are_things", {
+        **ALL_NINE, "client_key": "f" * 32, "invitation": str(invitation.id),
+        "destination": "team"}, follow_redirects=True)
+    assert "This check-in was not found." in wrong.text
+    db.session.refresh(invitation)
+    assert invitation.status is InvitationStatus.OPEN and responses() == 0

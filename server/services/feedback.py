@@ -172,10 +172,13 @@ class Answer:
     via: FeedbackVia = FeedbackVia.APP
 
 
-def _claim(invitation_id: int, patient: PatientProfile, now: datetime) -> None:
-    """Mark the invitation answered, once; raises when it is not the patient's or not open."""
+def _claim(invitation_id: int, patient: PatientProfile, instrument: Instrument,
+           now: datetime) -> None:
+    """Mark the invitation answered, once; raises when it is not the patient's, asks
+    another instrument, or is not open."""
     invitation = db.session.get(FeedbackInvitation, invitation_id)
-    if invitation is None or invitation.patient_id != patient.id:
+    if invitation is None or invitation.patient_id != patient.id or \
+            invitation.instrument_key != instrument.key:
         raise FeedbackError(_l("This check-in was not found."), "not_found")
     claimed = db.session.execute(
         update(FeedbackInvitation)
@@ -216,7 +219,7 @@ def submit(patient: PatientProfile, answer: Answer, now: datetime | None = None
     total = (sum(answer.scores.values())
              if set(answer.scores) == set(instrument.item_keys) else None)
     if answer.invitation_id is not None:
-        _claim(answer.invitation_id, patient, now)
+        _claim(answer.invitation_id, patient, instrument, now)
     stored: FeedbackResponse | AnonymousFeedback
     if answer.anonymous:
         stored = AnonymousFeedback(
@@ -315,19 +318,24 @@ def save_settings(clinic: Clinic, thresholds: dict[str, int], text: str, by: Use
 # --- the clinic's figures --------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Average:
+class MonthFigures:
+    """One instrument in one month: answers with names and without, each averaged only
+    from MIN_GROUP answers up (None below)."""
+
     month: str
-    responses: int
-    #: None when fewer than MIN_GROUP responses lie behind it.
-    mean_total: float | None
+    named: int
+    named_mean: float | None
+    anonymous: int
+    anonymous_mean: float | None
 
 
 @dataclass(frozen=True)
 class Dashboard:
     invited: int | None
     answered: int | None
-    averages: dict[str, list[Average]]
-    anonymous_comments: list[str] | None
+    averages: dict[str, list[MonthFigures]]
+    #: Comments without names per completed month that holds at least MIN_GROUP such answers.
+    anonymous_comments: dict[str, list[str]]
     anonymous_count: int
 
     @property
@@ -337,9 +345,27 @@ class Dashboard:
         return self.answered / self.invited
 
 
-def dashboard(clinic_id: int, first: date, last: date) -> Dashboard:
-    """Response rate, monthly averages and anonymous comments: a fixed number of
-    queries whatever the number of patients or responses."""
+def _months(first: date, last: date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def dashboard(clinic_id: int, first: date, last: date, today: date | None = None) -> Dashboard:
+    """Response rate, monthly averages and comments without names, in a fixed number of
+    queries whatever the number of patients or responses.
+
+    Figures come in whole calendar months (an answer's month is that of its ISO week's
+    Thursday), so choosing other dates never yields a part of a month. Answers with and
+    without names are averaged apart: staff can export the named ones, so a mixed average
+    would let them work out an anonymous answer. Anonymous figures and comments are shown
+    only for months that are over, so they cannot be read off one by one as answers arrive.
+    """
+    today = today or datetime.now(OSLO).date()
+    months = _months(first, last)
+    current_month = f"{today.year}-{today.month:02d}"
     start = datetime.combine(first, datetime.min.time(), OSLO)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), OSLO)
     counts = dict(db.session.execute(
@@ -349,32 +375,43 @@ def dashboard(clinic_id: int, first: date, last: date) -> Dashboard:
         .group_by(FeedbackInvitation.status)).all())
     invited = sum(counts.values())
     answered = counts.get(InvitationStatus.ANSWERED, 0)
-    weeks = (week_of_day(first), week_of_day(last))
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for table in (FeedbackResponse, AnonymousFeedback):
+    # Weeks whose Thursday may fall in the chosen months.
+    weeks = (week_of_day(date.fromisoformat(f"{months[0]}-01") - timedelta(days=6)),
+             week_of_day(last + timedelta(days=37)))
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for offset, table in ((0, FeedbackResponse), (2, AnonymousFeedback)):
         rows = db.session.execute(
             select(table.instrument_key, table.week, func.count(), func.sum(table.total))
             .where(table.clinic_id == clinic_id, table.week >= weeks[0],
                    table.week <= weeks[1], table.total.is_not(None))
             .group_by(table.instrument_key, table.week)).all()
         for key, week, n, total in rows:
-            bucket = sums[(key, month_of_week(week))]
-            bucket[0] += n
-            bucket[1] += int(total or 0)
-    averages: dict[str, list[Average]] = defaultdict(list)
-    for (key, month), (n, total) in sorted(sums.items(), key=lambda kv: kv[0][1]):
-        averages[key].append(Average(month, n, total / n if n >= MIN_GROUP else None))
-    anonymous = list(db.session.execute(
-        select(AnonymousFeedback.comment)
-        .where(AnonymousFeedback.clinic_id == clinic_id, AnonymousFeedback.week >= weeks[0],
-               AnonymousFeedback.week <= weeks[1])).scalars())
-    comments = [c for c in anonymous if c.strip()]
+            month = month_of_week(week)
+            if month in months:
+                sums[(key, month)][offset] += n
+                sums[(key, month)][offset + 1] += int(total or 0)
+    averages: dict[str, list[MonthFigures]] = defaultdict(list)
+    for (key, month), (named, named_sum, anon, anon_sum) in sorted(
+            sums.items(), key=lambda kv: kv[0][1]):
+        over = month < current_month
+        averages[key].append(MonthFigures(
+            month, named, named_sum / named if named >= MIN_GROUP else None,
+            anon if over else 0, anon_sum / anon if over and anon >= MIN_GROUP else None))
+    per_month: dict[str, list[str]] = defaultdict(list)
+    for week, comment in db.session.execute(
+            select(AnonymousFeedback.week, AnonymousFeedback.comment)
+            .where(AnonymousFeedback.clinic_id == clinic_id, AnonymousFeedback.week >= weeks[0],
+                   AnonymousFeedback.week <= weeks[1])).all():
+        month = month_of_week(week)
+        if month in months and month < current_month:
+            per_month[month].append(comment)
+    comments = {month: sorted(c for c in found if c.strip())
+                for month, found in sorted(per_month.items()) if len(found) >= MIN_GROUP}
     return Dashboard(
         invited=invited if invited >= MIN_GROUP else None,
         answered=answered if invited >= MIN_GROUP else None,
-        averages=dict(averages),
-        anonymous_comments=sorted(comments) if len(anonymous) >= MIN_GROUP else None,
-        anonymous_count=len(anonymous))
+        averages=dict(averages), anonymous_comments=comments,
+        anonymous_count=sum(len(found) for found in per_month.values()))
 
 
 def identified_responses(clinic_ids: list[int], first: date, last: date
@@ -397,8 +434,17 @@ _NUMBER_WORDS = {
 }
 _POLITE = {"takk", "tusen", "thanks", "thank", "you", "hei", "hi", "hello", "svar", "mvh",
            "ok"}
-_OUT_OF_TEN = re.compile(r"\b(\d{1,2})\s*(?:/|av|of|out of)\s*10\b")
+#: "8/10", "8 av 10"; not a 10 inside slash-separated scores ("8/10/9/8").
+_OUT_OF_TEN = re.compile(r"\b(?<!/)(?<!/\s)(\d{1,2})\s*(?:/|av|of|out of)\s*10\b(?!\s*/\s*\d)")
 _INVISIBLE = dict.fromkeys(map(ord, "\ufe0e\ufe0f\u200b\u200c\u200d\u2060\ufeff\u20e3"))
+#: Keycap emoji in a row ("8️⃣7️⃣9️⃣8️⃣"; a keyboard puts no space between them).
+_KEYCAPS = re.compile(r"(?:\d[\ufe0e\ufe0f]?\u20e3)+")
+
+
+def _keycaps(found: re.Match[str]) -> str:
+    """One number when the keycaps make 0-10 ("1️⃣0️⃣"), else one number per keycap."""
+    digits = re.sub(r"\D", "", found.group())
+    return f" {int(digits)} " if int(digits) <= 10 else " " + " ".join(digits) + " "
 
 
 def parse_scores(text: str) -> list[int] | None:
@@ -409,9 +455,13 @@ def parse_scores(text: str) -> list[int] | None:
     "8 av 10", and a "takk" or "hei" around them. Returns None when the reply
     is not exactly one or four numbers from 0 to 10.
     """
-    cleaned = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
-    if re.search(r"(?:^|\s)-\s*\d", cleaned):
-        return None  # a negative number is outside the scale
+    cleaned = _KEYCAPS.sub(_keycaps, unicodedata.normalize("NFKC", text))
+    cleaned = cleaned.translate(_INVISIBLE).casefold()
+    cleaned = cleaned.replace("\U0001f51f", " 10 ")  # the keycap ten emoji
+    # A minus at the start or stuck to a digit is a negative number, outside the
+    # scale; one with spaces around it separates ("8 - 7 - 9 - 8").
+    if re.search(r"^\s*-\s*\d|\s-\d", cleaned):
+        return None
     cleaned = _OUT_OF_TEN.sub(r" \1 ", cleaned)
     numbers: list[int] = []
     for token in re.findall(r"\d+|[^\W\d_]+|[^\w\s]", cleaned):

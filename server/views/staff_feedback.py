@@ -105,12 +105,16 @@ def export_aggregates(clinic_id: int) -> Response:
     form.validate()
     first, last = form.period(oslo_today())
     board = feedback.dashboard(chosen.id, first, last)
-    rows: list[list[object]] = [["instrument", "month", "responses", "average_total"]]
-    for key, averages in board.averages.items():
-        for average in averages:
-            shown = average.mean_total is not None
-            rows.append([key, average.month, average.responses if shown else "",
-                         f"{average.mean_total:.1f}" if shown else ""])
+    rows: list[list[object]] = [["instrument", "month", "named_responses", "named_average",
+                                 "anonymous_responses", "anonymous_average"]]
+
+    def pair(count: int, mean: float | None) -> list[object]:
+        return [count, f"{mean:.1f}"] if mean is not None else ["", ""]
+
+    for key, months in board.averages.items():
+        for m in months:
+            rows.append([key, m.month, *pair(m.named, m.named_mean),
+                         *pair(m.anonymous, m.anonymous_mean)])
     return _csv(rows, f"feedback-aggregates-{first}-{last}.csv")
 
 
