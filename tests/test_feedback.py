@@ -156,3 +156,22 @@ def test_an_invitation_closes_only_with_an_answer_to_its_own_instrument(
     assert "This check-in was not found." in wrong.text
     db.session.refresh(invitation)
     assert invitation.status is InvitationStatus.OPEN and responses() == 0
+
+
+def test_the_response_rate_counts_whole_months(world: World) -> None:
+    from datetime import UTC, date, datetime
+
+    for day in (2, 9, 16, 23, 30):
+        moment = datetime(2026, 3, day, 12, tzinfo=UTC)
+        db.session.add(FeedbackInvitation(
+            patient_id=world.patient_x.id, clinic_id=world.clinic_a.id,
+            instrument_key="how_was_the_meeting", created_at=moment,
+            expires_at=moment + timedelta(days=7),
+            status=InvitationStatus.ANSWERED if day == 2 else InvitationStatus.OPEN))
+    db.session.commit()
+    # A period from the middle of the month shows the same as the whole month, so moving
+    # the dates by a day can never single out one invitation.
+    for first, last in ((date(2026, 3, 1), date(2026, 3, 31)),
+                        (date(2026, 3, 15), date(2026, 3, 16))):
+        board = feedback.dashboard(world.clinic_a.id, first, last, today=date(2026, 11, 1))
+        assert (board.invited, board.answered) == (5, 1)

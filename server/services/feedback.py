@@ -366,8 +366,11 @@ def dashboard(clinic_id: int, first: date, last: date, today: date | None = None
     today = today or datetime.now(OSLO).date()
     months = _months(first, last)
     current_month = f"{today.year}-{today.month:02d}"
-    start = datetime.combine(first, datetime.min.time(), OSLO)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), OSLO)
+    # Invitations in whole months too: two periods a day apart must not tell whether
+    # one particular patient answered.
+    next_month = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    start = datetime.combine(date(first.year, first.month, 1), datetime.min.time(), OSLO)
+    end = datetime.combine(next_month, datetime.min.time(), OSLO)
     counts = dict(db.session.execute(
         select(FeedbackInvitation.status, func.count())
         .where(FeedbackInvitation.clinic_id == clinic_id,
