@@ -116,23 +116,26 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         auth,
         feedback,
         i18n,
+        invite,
         main,
         patient,
         pwa,
         relative,
+        relatives,
         reminders,
         staff,
         staff_appointments,
         staff_feedback,
+        staff_relatives,
         staff_take_home,
         take_home,
         webhooks,
         worklist,
     )
 
-    for module in (main, auth, patient, appointments, reminders, take_home, feedback, relative,
-                   account, staff, staff_appointments, staff_take_home, staff_feedback, worklist,
-                   i18n, pwa, webhooks):
+    for module in (main, auth, patient, appointments, reminders, take_home, feedback, relatives,
+                   relative, invite, account, staff, staff_appointments, staff_take_home,
+                   staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

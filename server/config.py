@@ -59,6 +59,13 @@ class Config:
     #: How long a push service keeps an undelivered notification (seconds), and HTTP timeout.
     push_ttl_seconds: int = 12 * 3600
     push_timeout_seconds: int = 10
+    #: Email for invitations to relatives: "dev" (stored, shown on /dev/outbox) or "smtp".
+    email_provider: str = "dev"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    email_from: str = "Følge <ikke-svar@folge.invalid>"
     #: A folder of extra feedback instruments (JSON files, see server/instruments/).
     instruments_dir: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -194,4 +201,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         push_ttl_seconds=_int(env_vars, "FOLGE_PUSH_TTL_SECONDS", 12 * 3600),
         push_timeout_seconds=_int(env_vars, "FOLGE_PUSH_TIMEOUT_SECONDS", 10),
         instruments_dir=env_vars.get("FOLGE_INSTRUMENTS_DIR", ""),
+        email_provider=env_vars.get("FOLGE_EMAIL_PROVIDER", "dev"),
+        smtp_host=env_vars.get("FOLGE_SMTP_HOST", ""),
+        smtp_port=_int(env_vars, "FOLGE_SMTP_PORT", 587),
+        smtp_user=env_vars.get("FOLGE_SMTP_USER", ""),
+        smtp_password=env_vars.get("FOLGE_SMTP_PASSWORD", ""),
+        email_from=env_vars.get("FOLGE_EMAIL_FROM", "Følge <ikke-svar@folge.invalid>"),
     )

@@ -11,12 +11,15 @@ from server.models import (
     ArrangementChange,
     Attendance,
     Channel,
+    ConsentMethod,
     MeetingKind,
     MessagePurpose,
     MessageStatus,
+    ObservationKind,
     PatientAnswer,
     PeriodReason,
     PickupPlace,
+    RelativeScope,
     RequestStatus,
     ServiceKind,
     StaffRole,
@@ -39,6 +42,8 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.MESSAGES: _l("the messages sent to you"),
     AccessTarget.TAKE_HOME: _l("one of your take-home requests"),
     AccessTarget.FEEDBACK: _l("your check-in answers (only those with your name)"),
+    AccessTarget.RELATIVES: _l("your relatives and what they may see"),
+    AccessTarget.PICKUP_PLAN: _l("your pickup plan"),
 }
 
 CHANNELS: dict[str, LazyString] = {
@@ -160,3 +165,26 @@ WEEKDAYS: list[LazyString] = [
     _l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
     _l("Saturday"), _l("Sunday"),
 ]
+
+
+#: What a relative may do, as the patient chooses it.
+RELATIVE_SCOPES: dict[str, LazyString] = {
+    RelativeScope.APPOINTMENTS.value: _l("See my upcoming appointments"),
+    RelativeScope.REMINDERS.value: _l("Get reminders of my appointments"),
+    RelativeScope.TAKE_HOME.value: _l("See decisions on my take-home requests"),
+    RelativeScope.PICKUP_PLAN.value: _l("See my pickup plan"),
+    RelativeScope.OBSERVATIONS.value: _l("Send what they notice to my care team"),
+    RelativeScope.NO_SHOW_CONTACT.value: _l("Be contacted by the clinic if I miss an appointment"),
+}
+
+OBSERVATION_KINDS: dict[str, LazyString] = {
+    ObservationKind.WORRY.value: _l("Something I worry about"),
+    ObservationKind.CHANGE.value: _l("A change I have noticed"),
+    ObservationKind.PRACTICAL.value: _l("Something practical"),
+}
+
+CONSENT_METHODS: dict[str, LazyString] = {
+    ConsentMethod.IN_PERSON.value: _l("In person, at the clinic"),
+    ConsentMethod.PHONE.value: _l("On the phone"),
+    ConsentMethod.IN_WRITING.value: _l("In writing"),
+}

@@ -19,6 +19,9 @@ from server.models import (
     Appointment,
     Clinic,
     PatientProfile,
+    RelativeAccess,
+    RelativeInvitation,
+    RelativeScope,
     Role,
     StaffMembership,
     StaffRole,
@@ -51,6 +54,11 @@ PUBLIC_ENDPOINTS = frozenset(
         # Registered only when FOLGE_ENV=development; see server/views/dev.py.
         "dev.outbox",
         "dev.reply",
+        # Invitation links for relatives: the token is the key; see server/views/invite.py.
+        "invite.show",
+        "invite.start",
+        "invite.code",
+        "invite.tell",
     }
 )
 
@@ -71,6 +79,8 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "staff_take_home": frozenset({Role.STAFF}),
     "feedback": frozenset({Role.PATIENT}),
     "staff_feedback": frozenset({Role.STAFF}),
+    "relatives": frozenset({Role.PATIENT}),
+    "staff_relatives": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -84,6 +94,9 @@ STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
     # named staff (StaffMembership.decides_take_home), see _GRANTS.
     "decide_take_home": frozenset({StaffRole.DOCTOR}),
     "manage_pickup_plan": frozenset({StaffRole.DOCTOR, StaffRole.NURSE}),
+    # Register a relative for a low-digital patient, record an agreement.
+    "manage_relatives": frozenset({StaffRole.DOCTOR, StaffRole.NURSE, StaffRole.SOCIAL_WORKER,
+                                   StaffRole.COORDINATOR}),
     # Clinic-wide settings and figures that name staff members.
     "manage_clinic": frozenset({StaffRole.CLINIC_ADMIN}),
 }
@@ -284,3 +297,46 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
 def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:
     """The patients ``user`` may list, matching ``search``, at most ``limit``."""
     return list(db.session.scalars(visible_patients(user, search).limit(limit)))
+
+
+def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None = None,
+                               target: AccessTarget | None = None) -> RelativeAccess:
+    """The signed-in relative's active access to ``patient_id`` with ``scope``, or 404.
+
+    Checked on every request, so a revocation or an end date takes effect on the
+    relative's next click. 404 whatever is missing, so nothing hints at what is hidden.
+    A ``target`` writes an access-log entry the patient can read.
+    """
+    from server.services import relatives
+
+    access = relatives.access_to(current_user, patient_id)
+    if access is None or (scope is not None and scope.value not in (access.scopes or [])):
+        abort(404)
+    if target is not None:
+        access_log.record(current_user, access.patient, target, "relative", None)
+    return access
+
+
+def get_own_relative_access_or_404(access_id: int) -> RelativeAccess:
+    """An access to the signed-in patient's information, or 404."""
+    access = db.session.get(RelativeAccess, access_id)
+    if access is None or access.patient_id != current_patient().id:
+        abort(404)
+    return access
+
+
+def get_own_invitation_or_404(invitation_id: int) -> RelativeInvitation:
+    invitation = db.session.get(RelativeInvitation, invitation_id)
+    if invitation is None or invitation.patient_id != current_patient().id:
+        abort(404)
+    return invitation
+
+
+def get_staff_relative_access_or_404(access_id: int, action: str,
+                                     target: AccessTarget | None = None) -> RelativeAccess:
+    """A relative access of a patient of my clinic, for ``action`` (see get_patient_or_404)."""
+    access = db.session.get(RelativeAccess, access_id)
+    if access is None:
+        abort(404)
+    get_patient_or_404(access.patient_id, action, target)
+    return access

@@ -41,8 +41,18 @@ def _things_of_patient_x(world: World) -> dict[str, int]:
 
     request = take_home.decide(Factory().take_home(world.patient_x), take_home.DecisionInput(
         take_home.Outcome.APPROVE, "Stabil lenge."), world.doctor_a)
+    from server.services import relatives
+
+    invitation = relatives.invite(world.patient_x, relatives.InviteInput(
+        "Rita", "søster", phone="+4790000001", scopes=relatives.SCOPES))
+    access = relatives.accept(invitation, world.relative)
+    relatives.save_agreement(access, relatives.AgreementInput("Støtte", "Svar", "Lege", "Månedlig"),
+                             world.doctor_a)
+    pending = relatives.invite(world.patient_x, relatives.InviteInput(
+        "Ola", "venn", phone="+4790000002"))
     world._ids = {"appointment_id": appointment.id, "item_id": item.id,  # type: ignore[attr-defined]
-                  "request_id": request.id, "clinic_id": world.clinic_a.id}  # type: ignore[attr-defined]
+                  "request_id": request.id, "clinic_id": world.clinic_a.id,
+                  "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token"}  # type: ignore[attr-defined]
     return world._ids  # type: ignore[attr-defined,no-any-return]
 
 

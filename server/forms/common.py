@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, HiddenField, IntegerField
+from wtforms import DateField, Field, HiddenField, IntegerField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
@@ -88,3 +88,10 @@ class PeriodForm(FlaskForm):
         last = within(self.last.data or today)
         first = within(self.first.data or (last - timedelta(days=default_days - 1)))
         return (first, last) if first <= last else (last, first)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices shown as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -13,14 +13,12 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from server.forms.common import DayField, WholeNumberField
+from server.forms.common import DayField, MultiCheckboxField, WholeNumberField
 from server.labels import (
     ABROAD,
     ARRANGEMENT_CHANGES,
@@ -43,13 +41,6 @@ _DATE = _l("Enter a date, for example 24.12.2026.")
 
 def _max(limit: int) -> Length:
     return Length(max=limit, message=_l("Please keep it under %(max)d characters.", max=limit))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices shown as checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class PeriodRequestForm(FlaskForm):

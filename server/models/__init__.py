@@ -30,6 +30,17 @@ from server.models.feedback import (
 )
 from server.models.outbox import MessagePurpose, MessageStatus, OutboxMessage
 from server.models.patient import Channel, PatientProfile
+from server.models.relatives import (
+    ConsentMethod,
+    DevEmail,
+    InviteStatus,
+    ObservationKind,
+    RelativeAccess,
+    RelativeAgreement,
+    RelativeInvitation,
+    RelativeObservation,
+    RelativeScope,
+)
 from server.models.reminders import PushSubscription, ReminderSettings
 from server.models.session import UserSession
 from server.models.sms_inbound import InboundSms
@@ -52,6 +63,15 @@ from server.models.user import Role, User
 from server.models.worklist import WorkItem, WorkKind, WorkStatus
 
 __all__ = [
+    "ConsentMethod",
+    "DevEmail",
+    "InviteStatus",
+    "ObservationKind",
+    "RelativeAccess",
+    "RelativeAgreement",
+    "RelativeInvitation",
+    "RelativeObservation",
+    "RelativeScope",
     "AnonymousFeedback",
     "FeedbackInvitation",
     "FeedbackResponse",

@@ -26,6 +26,8 @@ class AccessTarget(enum.Enum):
     MESSAGES = "messages"
     TAKE_HOME = "take_home"  # a take-home request, its context or its dispensing notice
     FEEDBACK = "feedback"  # the patient's check-in answers
+    RELATIVES = "relatives"  # the patient's relatives, their scopes, agreements and observations
+    PICKUP_PLAN = "pickup_plan"  # the pickup plan (a relative with that scope)
 
 
 class AccessLogEntry(Base):

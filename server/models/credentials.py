@@ -14,6 +14,7 @@ from server.models.base import Base, UTCDateTime, enum_column, utcnow
 class CodePurpose(enum.Enum):
     SIGN_IN = "sign_in"
     VERIFY_PHONE = "verify_phone"
+    ACCEPT_INVITE = "accept_invite"  # a relative confirms their number to accept an invitation
 
 
 class OneTimeCode(Base):

@@ -20,6 +20,7 @@ from server.models.base import Base, UTCDateTime, enum_column, utcnow
 if TYPE_CHECKING:
     from server.models.appointment import Appointment
     from server.models.patient import PatientProfile
+    from server.models.user import User
 
 
 class MessagePurpose(enum.Enum):
@@ -31,6 +32,9 @@ class MessagePurpose(enum.Enum):
     DECISION = "decision"  # "you have an answer to your request"
     FEEDBACK_INVITE = "feedback_invite"  # "how was the meeting?" after an attended appointment
     FEEDBACK_REMINDER = "feedback_reminder"  # the one gentle reminder
+    RELATIVE_ADDED = "relative_added"  # staff registered a relative for the patient
+    ACCESS_ENDED = "access_ended"  # to a relative: an access has ended (never why)
+    INVITE_FAILED = "invite_failed"  # to the patient: someone tried an old invitation link
 
 
 class MessageStatus(enum.Enum):
@@ -56,6 +60,8 @@ class OutboxMessage(Base):
     purpose: Mapped[MessagePurpose] = mapped_column(enum_column(MessagePurpose, "message_purpose"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    #: Someone other than the patient receives it (a relative); None means the patient.
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: Template name under templates/notifications/ (without channel folder) and its values.
     template: Mapped[str] = mapped_column(String(60))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -83,6 +89,12 @@ class OutboxMessage(Base):
 
     patient: Mapped[PatientProfile] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
+    recipient: Mapped[User | None] = relationship()
+
+    @property
+    def receiver(self) -> User:
+        """Who gets the message: the relative it is addressed to, else the patient."""
+        return self.recipient or self.patient.user
 
     def note(self, event: str, **extra: Any) -> None:
         """Append an event to the history staff see (a new list, so the JSON change is saved)."""

@@ -23,6 +23,7 @@ class WorkKind(enum.Enum):
     SMS_STOPPED = "sms_stopped"  # the patient sent STOPP: arrange letters instead
     MESSAGE_FAILED = "message_failed"  # a message could not be delivered on any channel
     FEEDBACK_ALERT = "feedback_alert"  # a check-in went the wrong way: discuss at the next meeting
+    RELATIVE_OBSERVATION = "relative_observation"  # a relative told the care team something
 
 
 class WorkStatus(enum.Enum):

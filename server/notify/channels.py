@@ -36,13 +36,14 @@ def _send_push(message: OutboxMessage, key: str) -> Delivered:
     from server.notify import webpush
 
     subscriptions = db.session.scalars(
-        select(PushSubscription).where(PushSubscription.user_id == message.patient.user_id,
+        select(PushSubscription).where(PushSubscription.user_id == message.receiver.id,
                                        PushSubscription.active.is_(True))
     ).all()
     if not subscriptions:
         raise ChannelUnavailable("no push subscription")
     text = texts.render_message(message, Channel.PUSH.value)
-    payload = {"title": text.title, "body": text.body, "url": "/me/appointments"}
+    url = "/relative/" if message.recipient_user_id else "/me/appointments"
+    payload = {"title": text.title, "body": text.body, "url": url}
     delivered: list[str] = []
     temporary: TemporaryDeliveryError | None = None
     for subscription in subscriptions:
@@ -63,10 +64,10 @@ def _send_push(message: OutboxMessage, key: str) -> Delivered:
 
 
 def _send_sms(message: OutboxMessage, key: str) -> Delivered:
-    user = message.patient.user
+    user = message.receiver
     if not user.phone or user.phone_verified_at is None:
         raise ChannelUnavailable("no verified mobile number")
-    if message.purpose is not MessagePurpose.REPLY and \
+    if message.recipient_user_id is None and message.purpose is not MessagePurpose.REPLY and \
             Channel.SMS.value not in message.patient.contact_channels:
         raise ChannelUnavailable("the patient turned SMS off (STOPP)")
     text = texts.render_message(message, Channel.SMS.value)

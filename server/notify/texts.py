@@ -64,5 +64,5 @@ def render(template: str, channel: str, params: dict[str, Any], language: str | 
 
 
 def render_message(message: OutboxMessage, channel: str, now: datetime | None = None) -> RenderedText:
-    """Render an outbox message for one of its channels, in the patient's language."""
-    return render(message.template, channel, message.params, message.patient.user.language, now)
+    """Render an outbox message for one of its channels, in its receiver's language."""
+    return render(message.template, channel, message.params, message.receiver.language, now)

@@ -98,6 +98,7 @@ class Worker:
                 joinedload(OutboxMessage.patient).joinedload(PatientProfile.user),
                 joinedload(OutboxMessage.patient).joinedload(PatientProfile.clinic),
                 joinedload(OutboxMessage.appointment),
+                joinedload(OutboxMessage.recipient),
             )
         )
 
@@ -125,6 +126,10 @@ class Worker:
             message.note("cancelled")
             db.session.commit()
             return message.status
+        if message.purpose is MessagePurpose.REMINDER and message.recipient_user_id is None:
+            from server.services.relatives import fan_out_reminder
+
+            fan_out_reminder(message)  # copies for relatives, committed with the outcome
         from server.services.appointments import rule_for
 
         zone = ZoneInfo(message.patient.clinic.timezone or "Europe/Oslo")
@@ -175,6 +180,8 @@ class Worker:
         message.status = MessageStatus.FAILED
         message.lease_until = None
         message.note("failed")
+        if message.recipient_user_id is not None:
+            return  # a copy for a relative: the patient's own message is what staff follow up
         db.session.add(WorkItem(
             clinic_id=message.patient.clinic_id, patient_id=message.patient_id,
             appointment_id=message.appointment_id, kind=WorkKind.MESSAGE_FAILED,

@@ -224,6 +224,10 @@ def outreach_methods(patient: PatientProfile) -> list[str]:
             methods.append("letter")
     if patient.postal_address:
         methods.append("home_visit")
+    from server.services.relatives import no_show_contacts
+
+    if no_show_contacts(patient):
+        methods.append("relative")  # only with the patient's "may be contacted" scope
     return list(dict.fromkeys(methods))
 
 

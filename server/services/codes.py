@@ -94,11 +94,13 @@ def request_sign_in_code(phone: str) -> str:
     return attempt.id
 
 
-def request_verification_code(user: User, phone: str) -> str:
-    """Send a code to a number staff are registering for ``user``; return the attempt id."""
+def request_verification_code(user: User, phone: str,
+                              purpose: CodePurpose = CodePurpose.VERIFY_PHONE) -> str:
+    """Send a code to a number being confirmed for ``user`` (staff registering a patient's
+    number, or a relative accepting an invitation); return the attempt id."""
     attempt = OneTimeCode(
         id=secrets.token_urlsafe(32),
-        purpose=CodePurpose.VERIFY_PHONE,
+        purpose=purpose,
         phone=phone,
         user_id=user.id,
         expires_at=utcnow() + CODE_LIFETIME,
@@ -106,7 +108,9 @@ def request_verification_code(user: User, phone: str) -> str:
     code = _new_code()
     attempt.code_hash = _digest(attempt.id, code)
     db.session.add(attempt)
-    _send(user, phone, code, "notifications/sms/verify_number.txt")
+    template = ("notifications/sms/verify_number.txt" if purpose is CodePurpose.VERIFY_PHONE
+                else "notifications/sms/sign_in_code.txt")
+    _send(user, phone, code, template)
     db.session.commit()
     return attempt.id
 

@@ -68,6 +68,7 @@ def enqueue(
     params: dict[str, Any] | None = None,
     appointment: Appointment | None = None,
     channels: list[str] | None = None,
+    recipient_user_id: int | None = None,
 ) -> OutboxMessage | None:
     """Add one message to the session, unless its key exists already or no channel fits."""
     plan = channels if channels is not None else channel_plan(patient, purpose)
@@ -82,6 +83,7 @@ def enqueue(
         patient_id=patient.id,
         patient=patient,
         appointment=appointment,
+        recipient_user_id=recipient_user_id,
         template=template,
         params=params or {},
         channels=plan,

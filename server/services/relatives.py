@@ -1,0 +1,405 @@
+"""Relatives (pårørende): invitations, scoped access, revocation, agreements, observations.
+
+The patient decides. Nothing is in scope unless the patient (or staff, with
+the patient's recorded consent) chose it; revoking ends the relative's
+sessions at once, and an end date stops access without anyone acting. An
+invitation never names the patient or the clinic: the SMS says only that
+someone has invited the person to Følge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import (
+    Channel,
+    CodePurpose,
+    ConsentMethod,
+    InviteStatus,
+    MessagePurpose,
+    ObservationKind,
+    OutboxMessage,
+    PatientProfile,
+    RelativeAccess,
+    RelativeAgreement,
+    RelativeInvitation,
+    RelativeObservation,
+    RelativeScope,
+    Role,
+    User,
+    WorkItem,
+    WorkKind,
+)
+from server.models.base import utcnow
+from server.notify import email, sms
+from server.services import codes, outbox, sessions
+from server.services.errors import DomainError
+from server.services.local_time import oslo_today
+from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
+
+INVITATION_DAYS = 7
+#: Invitations a patient may send in 24 hours.
+MAX_INVITATIONS_PER_DAY = 5
+NAME_MAX, RELATIONSHIP_MAX, OBSERVATION_MAX, AGREEMENT_MAX = 120, 80, 1000, 2000
+#: Scopes in the order they are offered.
+SCOPES = [s.value for s in RelativeScope]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class RelativeError(DomainError):
+    def __init__(self, message: object, code: str, field: str = "") -> None:
+        super().__init__(message, code)  # type: ignore[arg-type]
+        self.field = field
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- inviting --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InviteInput:
+    name: str
+    relationship: str
+    phone: str = ""
+    email: str = ""
+    scopes: list[str] = field(default_factory=list)
+    ends_on: date | None = None
+    consent_method: ConsentMethod | None = None
+    consent_on: date | None = None
+
+
+def _check(patient: PatientProfile, data: InviteInput, today: date) -> tuple[str | None, str | None]:
+    if not data.name.strip():
+        raise RelativeError(_l("Write the person's name."), "no_name", "name")
+    if len(data.name) > NAME_MAX or len(data.relationship) > RELATIONSHIP_MAX:
+        raise RelativeError(_l("Please keep it shorter."), "too_long",
+                            "name" if len(data.name) > NAME_MAX else "relationship")
+    if not data.relationship.strip():
+        raise RelativeError(_l("Write how the person is related to you, for example "
+                               "“mother” or “friend”."), "no_relationship", "relationship")
+    phone = address = None
+    if data.phone.strip():
+        try:
+            phone = normalize_mobile(data.phone)
+        except InvalidPhoneNumber as exc:
+            raise RelativeError(exc.message, "bad_phone", "phone") from None
+        if phone == patient.user.phone:
+            raise RelativeError(_l("This is your own number. Write the number of the person you "
+                                   "want to invite."), "own_number", "phone")
+    elif data.email.strip():
+        address = data.email.strip()
+        if len(address) > 254 or not _EMAIL.match(address):
+            raise RelativeError(_l("Write a whole email address, like navn@example.no."),
+                                "bad_email", "email")
+    else:
+        raise RelativeError(_l("Write a mobile number or an email address."), "no_contact",
+                            "phone")
+    if any(scope not in SCOPES for scope in data.scopes):
+        raise RelativeError(_l("Choose from the list."), "bad_scope", "scopes")
+    if data.ends_on is not None and data.ends_on < today:
+        raise RelativeError(_l("The end date has passed. Choose today or a later day."),
+                            "ends_past", "ends_on")
+    return phone, address
+
+
+def invite(patient: PatientProfile, data: InviteInput, by_staff: User | None = None,
+           now: datetime | None = None) -> RelativeInvitation:
+    """Store an invitation and send its link by SMS or email. Commits."""
+    now = now or utcnow()
+    phone, address = _check(patient, data, oslo_today())
+    recent = db.session.scalar(select(func.count()).select_from(RelativeInvitation).where(
+        RelativeInvitation.patient_id == patient.id,
+        RelativeInvitation.created_at > now - timedelta(days=1))) or 0
+    if recent >= MAX_INVITATIONS_PER_DAY:
+        raise RelativeError(_l("You have sent many invitations today. Please try again "
+                               "tomorrow."), "rate_limited")
+    if by_staff is not None and (data.consent_method is None or data.consent_on is None):
+        raise RelativeError(_l("Record how and when the patient gave consent."), "no_consent",
+                            "consent_method")
+    token = secrets.token_urlsafe(32)
+    invitation = RelativeInvitation(
+        patient_id=patient.id, name=data.name.strip(), relationship_text=data.relationship.strip(),
+        phone=phone, email=address, scopes=[s for s in SCOPES if s in data.scopes],
+        ends_on=data.ends_on, token_hash=_hash(token), status=InviteStatus.PENDING,
+        created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS),
+        registered_by_id=by_staff.id if by_staff else None,
+        consent_method=data.consent_method if by_staff else None,
+        consent_on=data.consent_on if by_staff else None)
+    db.session.add(invitation)
+    db.session.flush()
+    link = invite_link(token)
+    with force_locale("nb"):
+        text = render_template("notifications/sms/relative_invite.txt", link=link).strip()
+        subject = _("You are invited to Følge")
+    if phone:
+        sms.provider().send(phone, text)
+    else:
+        email.provider().send(str(address), subject, text)
+    if by_staff is not None:
+        outbox.enqueue(key=f"relative_added:{invitation.id}",
+                       purpose=MessagePurpose.RELATIVE_ADDED, patient=patient,
+                       template="relative_added",
+                       channels=outbox.channel_plan(patient, MessagePurpose.NOTICE))
+    db.session.commit()
+    return invitation
+
+
+def invite_link(token: str) -> str:
+    """The link in the invitation: on FOLGE_PUBLIC_BASE_URL when set, else on the host the
+    patient used (or localhost when made outside a request, as in the demo data)."""
+    base = current_app.config["FOLGE"].public_base_url
+    if not base and has_request_context():
+        return url_for("invite.show", token=token, _external=True)
+    return f"{base or 'http://localhost:8000'}/invite/{token}"
+
+
+def invitation_for(token: str) -> RelativeInvitation | None:
+    return db.session.scalar(select(RelativeInvitation).where(
+        RelativeInvitation.token_hash == _hash(token)))
+
+
+def usable(invitation: RelativeInvitation | None, now: datetime | None = None) -> str:
+    """"ok", or why the link no longer works: "unknown", "used", "cancelled", "expired"."""
+    if invitation is None:
+        return "unknown"
+    if invitation.status is InviteStatus.ACCEPTED:
+        return "used"
+    if invitation.status is InviteStatus.CANCELLED:
+        return "cancelled"
+    if (now or utcnow()) >= invitation.expires_at:
+        return "expired"
+    return "ok"
+
+
+def cancel(invitation: RelativeInvitation) -> None:
+    if invitation.status is InviteStatus.PENDING:
+        invitation.status = InviteStatus.CANCELLED
+        db.session.commit()
+
+
+def tell_patient_link_failed(invitation: RelativeInvitation) -> None:
+    """The person behind an old link asks us to tell the patient; once per invitation."""
+    outbox.enqueue(key=f"invite_failed:{invitation.id}", purpose=MessagePurpose.INVITE_FAILED,
+                   patient=invitation.patient, template="invite_failed",
+                   channels=outbox.channel_plan(invitation.patient, MessagePurpose.NOTICE))
+    db.session.commit()
+
+
+# --- accepting -------------------------------------------------------------------------------
+
+def start_accept(invitation: RelativeInvitation, phone_typed: str) -> str:
+    """Send a code to the relative's number; returns the attempt id. Commits."""
+    try:
+        phone = normalize_mobile(phone_typed)
+    except InvalidPhoneNumber as exc:
+        raise RelativeError(exc.message, "bad_phone", "phone") from None
+    if invitation.phone and phone != invitation.phone:
+        raise RelativeError(_l("Use the number the invitation was sent to."), "other_number",
+                            "phone")
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is not None and user.role is not Role.RELATIVE:
+        raise RelativeError(_l("This number is already used for another kind of account in "
+                               "Følge. Ask the person who invited you to use another number "
+                               "or an email address."), "taken", "phone")
+    if user is None:
+        user = User(role=Role.RELATIVE, display_name=invitation.name, phone=phone)
+        db.session.add(user)
+        db.session.flush()
+    return codes.request_verification_code(user, phone, CodePurpose.ACCEPT_INVITE)
+
+
+def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: str) -> User:
+    """Check the code, confirm the number, and give the access. Commits."""
+    attempt = codes.check_code(attempt_id, code, CodePurpose.ACCEPT_INVITE)
+    user = db.session.get(User, attempt.user_id)
+    if user is None or user.disabled_at is not None:
+        db.session.rollback()
+        raise RelativeError(_l("This account cannot be used. Contact the clinic."), "disabled")
+    if usable(invitation) != "ok":
+        db.session.rollback()
+        raise RelativeError(_l("This invitation can no longer be used."), "unusable")
+    if user.phone_verified_at is None:
+        user.phone_verified_at = utcnow()
+    accept(invitation, user)
+    return user
+
+
+def accept(invitation: RelativeInvitation, user: User) -> RelativeAccess:
+    """Give ``user`` the invitation's access (replacing an earlier active one). Commits."""
+    today = oslo_today()
+    for earlier in db.session.scalars(select(RelativeAccess).where(
+            RelativeAccess.patient_id == invitation.patient_id,
+            RelativeAccess.relative_user_id == user.id, RelativeAccess.revoked_at.is_(None))):
+        if earlier.is_active(today):
+            earlier.revoked_at, earlier.revoked_by = utcnow(), "replaced"
+    access = RelativeAccess(
+        patient_id=invitation.patient_id, relative_user_id=user.id, invitation_id=invitation.id,
+        name=invitation.name, relationship_text=invitation.relationship_text,
+        scopes=list(invitation.scopes), ends_on=invitation.ends_on, starts_at=utcnow())
+    invitation.status = InviteStatus.ACCEPTED
+    invitation.accepted_at = utcnow()
+    db.session.add(access)
+    db.session.commit()
+    return access
+
+
+# --- the patient's control -------------------------------------------------------------------
+
+def accesses_of_patient(patient: PatientProfile) -> list[RelativeAccess]:
+    return list(db.session.scalars(
+        select(RelativeAccess).where(RelativeAccess.patient_id == patient.id)
+        .order_by(RelativeAccess.revoked_at.is_not(None), RelativeAccess.starts_at.desc())))
+
+
+def pending_invitations(patient: PatientProfile) -> list[RelativeInvitation]:
+    return list(db.session.scalars(
+        select(RelativeInvitation).where(RelativeInvitation.patient_id == patient.id,
+                                         RelativeInvitation.status == InviteStatus.PENDING)
+        .order_by(RelativeInvitation.created_at.desc())))
+
+
+def change(access: RelativeAccess, scopes: list[str], ends_on: date | None) -> None:
+    """New scopes and end date; they apply on the relative's next request. Commits."""
+    if any(scope not in SCOPES for scope in scopes):
+        raise RelativeError(_l("Choose from the list."), "bad_scope", "scopes")
+    if ends_on is not None and ends_on < oslo_today():
+        raise RelativeError(_l("The end date has passed. Choose today or a later day."),
+                            "ends_past", "ends_on")
+    access.scopes = [s for s in SCOPES if s in scopes]
+    access.ends_on = ends_on
+    db.session.commit()
+
+
+def revoke(access: RelativeAccess, by: str) -> None:
+    """End an access now. The patient or staff ending it also ends the relative's open
+    sessions, and the relative is told, without a reason. Commits."""
+    if access.revoked_at is not None:
+        return
+    access.revoked_at = utcnow()
+    access.revoked_by = by
+    if by != "relative":
+        outbox.enqueue(key=f"access_ended:{access.id}", purpose=MessagePurpose.ACCESS_ENDED,
+                       patient=access.patient, template="access_ended",
+                       channels=[Channel.PUSH.value, Channel.SMS.value],
+                       recipient_user_id=access.relative_user_id)
+    db.session.commit()
+    if by != "relative":
+        sessions.end_all_for(access.relative_user_id, "access_revoked")
+
+
+# --- the relative's side ---------------------------------------------------------------------
+
+def active_for_relative(user: User, today: date | None = None) -> list[RelativeAccess]:
+    today = today or oslo_today()
+    found = db.session.scalars(
+        select(RelativeAccess).where(RelativeAccess.relative_user_id == user.id,
+                                     RelativeAccess.revoked_at.is_(None))
+        .order_by(RelativeAccess.starts_at))
+    return [a for a in found if a.is_active(today)]
+
+
+def access_to(user: User, patient_id: int, today: date | None = None) -> RelativeAccess | None:
+    return next((a for a in active_for_relative(user, today) if a.patient_id == patient_id),
+                None)
+
+
+def observe(access: RelativeAccess, kind: ObservationKind, text: str) -> RelativeObservation:
+    """A relative tells the care team what they see. Goes on the worklist. Commits."""
+    if not text.strip():
+        raise RelativeError(_l("Write what you want to tell the care team."), "empty", "text")
+    if len(text) > OBSERVATION_MAX:
+        raise RelativeError(_l("Please keep it under %(max)d characters.", max=OBSERVATION_MAX),
+                            "too_long", "text")
+    patient = access.patient
+    observation = RelativeObservation(access_id=access.id, patient_id=patient.id,
+                                      clinic_id=patient.clinic_id, kind=kind, text=text.strip())
+    db.session.add(observation)
+    db.session.flush()
+    db.session.add(WorkItem(clinic_id=patient.clinic_id, patient_id=patient.id,
+                            kind=WorkKind.RELATIVE_OBSERVATION,
+                            details={"observation_id": observation.id, "kind": kind.value,
+                                     "name": access.name,
+                                     "relationship": access.relationship_text,
+                                     "text": observation.text}))
+    db.session.commit()
+    return observation
+
+
+def observations_of(patient: PatientProfile) -> list[RelativeObservation]:
+    return list(db.session.scalars(
+        select(RelativeObservation).where(RelativeObservation.patient_id == patient.id)
+        .order_by(RelativeObservation.created_at.desc())))
+
+
+# --- reminders and outreach ------------------------------------------------------------------
+
+def fan_out_reminder(message: OutboxMessage) -> int:
+    """Copies of a patient's reminder for relatives with the reminders scope, in their own
+    channels, decided when the reminder goes out (so a revocation always counts)."""
+    if message.recipient_user_id is not None:
+        return 0
+    added = 0
+    today = oslo_today()
+    for access in db.session.scalars(select(RelativeAccess).where(
+            RelativeAccess.patient_id == message.patient_id,
+            RelativeAccess.revoked_at.is_(None))):
+        if not access.allows(RelativeScope.REMINDERS, today):
+            continue
+        copy = outbox.enqueue(
+            key=f"{message.idempotency_key}:relative:{access.id}"[:120],
+            purpose=message.purpose, patient=message.patient, template=message.template,
+            params=dict(message.params or {}), appointment=message.appointment,
+            channels=[Channel.PUSH.value, Channel.SMS.value], due_at=utcnow(),
+            recipient_user_id=access.relative_user_id)
+        added += copy is not None
+    return added
+
+
+def no_show_contacts(patient: PatientProfile) -> list[RelativeAccess]:
+    today = oslo_today()
+    return [a for a in accesses_of_patient(patient)
+            if a.allows(RelativeScope.NO_SHOW_CONTACT, today)]
+
+
+# --- agreements ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgreementInput:
+    role: str
+    expectations: str
+    contact: str
+    frequency: str
+
+
+def save_agreement(access: RelativeAccess, data: AgreementInput, by: User) -> RelativeAgreement:
+    for name in ("role", "expectations", "contact", "frequency"):
+        if len(getattr(data, name)) > AGREEMENT_MAX:
+            raise RelativeError(_l("Please keep it under %(max)d characters.", max=AGREEMENT_MAX),
+                                "too_long", name)
+    agreement = db.session.get(RelativeAgreement, access.id) or RelativeAgreement(
+        access_id=access.id)
+    agreement.role = data.role.strip()
+    agreement.expectations = data.expectations.strip()
+    agreement.contact = data.contact.strip()
+    agreement.frequency = data.frequency.strip()
+    agreement.recorded_by_id = by.id
+    db.session.add(agreement)
+    db.session.commit()
+    return agreement
+
+
+def agreement_for(access: RelativeAccess) -> RelativeAgreement | None:
+    return db.session.get(RelativeAgreement, access.id)
