@@ -295,9 +295,8 @@ def revoke(access: RelativeAccess, by: str) -> None:
                        patient=access.patient, template="access_ended",
                        channels=[Channel.PUSH.value, Channel.SMS.value],
                        recipient_user_id=access.relative_user_id)
-    db.session.commit()
-    if by != "relative":
         sessions.end_all_for(access.relative_user_id, "access_revoked")
+    db.session.commit()
 
 
 # --- the relative's side ---------------------------------------------------------------------
