@@ -19,6 +19,7 @@ Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys
   Patient (SMS only):   923 45 678
   Patient (letters):    Per Olsen, no number (staff see him)
   Other clinic patient: 934 56 789
+  Relative (Kari's sister Rita): 945 67 890
   Staff (password demo-passord-2026, then the TOTP code from:
          .venv/bin/flask --app wsgi totp-code EMAIL)
     lege@demo.folge.test         doctor,      Demo LAR-poliklinikk

@@ -22,6 +22,8 @@ from server.models import (
     PatientProfile,
     PeriodReason,
     PickupPlace,
+    RelativeAccess,
+    RelativeScope,
     RequestKind,
     Role,
     ServiceKind,
@@ -211,12 +213,37 @@ def seed_feedback() -> int:
     return 4
 
 
+def seed_relatives() -> int:
+    """Rita, Kari's sister, sees Kari's appointments and may tell the care team what she sees."""
+    from server.services import relatives
+
+    if db.session.scalar(select(RelativeAccess.id).limit(1)) is not None:
+        return 0
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    if kari is None:
+        return 0
+    rita = db.session.scalar(select(User).where(User.phone == "+4794567890"))
+    if rita is None:
+        rita = User(role=Role.RELATIVE, display_name="Rita Nordmann", phone="+4794567890",
+                    phone_verified_at=utcnow())
+        db.session.add(rita)
+        db.session.commit()
+    invitation = relatives.invite(kari, relatives.InviteInput(
+        "Rita", "søster", phone="+4794567890",
+        scopes=[RelativeScope.APPOINTMENTS.value, RelativeScope.REMINDERS.value,
+                RelativeScope.OBSERVATIONS.value]))
+    relatives.accept(invitation, rita)
+    return 1
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
         seed_appointments()
         seed_take_home()
         seed_feedback()
+        seed_relatives()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -243,4 +270,5 @@ def seed() -> bool:
     seed_appointments()
     seed_take_home()
     seed_feedback()
+    seed_relatives()
     return True
