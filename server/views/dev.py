@@ -5,9 +5,12 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from server.extensions import db
 from server.forms.common import ConfirmForm
+from server.models import DevEmail
 from server.notify import sms
 from server.services import sms_inbound
 
@@ -17,7 +20,9 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @bp.get("/outbox")
 def outbox() -> str:
     """The SMS the development adapter would have sent, newest first."""
-    return render_template("dev/outbox.html", messages=sms.dev_outbox(), form=ConfirmForm())
+    emails = db.session.scalars(select(DevEmail).order_by(DevEmail.id.desc()).limit(50)).all()
+    return render_template("dev/outbox.html", messages=sms.dev_outbox(), form=ConfirmForm(),
+                           emails=emails)
 
 
 @bp.post("/reply")
