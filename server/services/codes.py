@@ -50,8 +50,8 @@ def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def _send(user: User, phone: str, code: str, template: str) -> None:
-    with force_locale(user.language or "nb"):
+def _send(user: User | None, phone: str, code: str, template: str) -> None:
+    with force_locale((user.language if user else None) or "nb"):
         body = render_template(template, code=code, minutes=10).strip()
     sms.provider().send(phone, body)
 
@@ -94,7 +94,7 @@ def request_sign_in_code(phone: str) -> str:
     return attempt.id
 
 
-def request_verification_code(user: User, phone: str,
+def request_verification_code(user: User | None, phone: str,
                               purpose: CodePurpose = CodePurpose.VERIFY_PHONE) -> str:
     """Send a code to a number being confirmed for ``user`` (staff registering a patient's
     number, or a relative accepting an invitation); return the attempt id."""
@@ -102,7 +102,7 @@ def request_verification_code(user: User, phone: str,
         id=secrets.token_urlsafe(32),
         purpose=purpose,
         phone=phone,
-        user_id=user.id,
+        user_id=user.id if user else None,
         expires_at=utcnow() + CODE_LIFETIME,
     )
     code = _new_code()

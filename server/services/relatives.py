@@ -209,23 +209,27 @@ def start_accept(invitation: RelativeInvitation, phone_typed: str) -> str:
     if invitation.phone and phone != invitation.phone:
         raise RelativeError(_l("Use the number the invitation was sent to."), "other_number",
                             "phone")
-    user = db.session.scalar(select(User).where(User.phone == phone))
-    if user is not None and user.role is not Role.RELATIVE:
-        raise RelativeError(_l("This number is already used for another kind of account in "
-                               "Følge. Ask the person who invited you to use another number "
-                               "or an email address."), "taken", "phone")
-    if user is None:
-        user = User(role=Role.RELATIVE, display_name=invitation.name, phone=phone)
-        db.session.add(user)
-        db.session.flush()
+    # Whose number it is stays unsaid until the code proves the person holds it: telling
+    # anyone with the link that a number belongs to a patient would break discretion.
+    user = db.session.scalar(select(User).where(User.phone == phone, User.role == Role.RELATIVE))
+    # No account is made until the code is right, so typing a number never takes it.
     return codes.request_verification_code(user, phone, CodePurpose.ACCEPT_INVITE)
 
 
 def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: str) -> User:
     """Check the code, confirm the number, and give the access. Commits."""
     attempt = codes.check_code(attempt_id, code, CodePurpose.ACCEPT_INVITE)
-    user = db.session.get(User, attempt.user_id)
-    if user is None or user.disabled_at is not None:
+    user = db.session.scalar(select(User).where(User.phone == attempt.phone))
+    if user is None:
+        user = User(role=Role.RELATIVE, display_name=invitation.name, phone=attempt.phone)
+        db.session.add(user)
+        db.session.flush()
+    if user.role is not Role.RELATIVE:
+        db.session.rollback()
+        raise RelativeError(_l("This number is already used for another kind of account in "
+                               "Følge. Ask the person who invited you to use another number "
+                               "or an email address."), "taken")
+    if user.disabled_at is not None:
         db.session.rollback()
         raise RelativeError(_l("This account cannot be used. Contact the clinic."), "disabled")
     if usable(invitation) != "ok":

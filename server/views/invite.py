@@ -6,7 +6,7 @@ Until the invitation is accepted, nothing here names the patient or the clinic.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -55,6 +55,10 @@ def start(token: str) -> str | WerkzeugResponse:
     if _signed_in_elsewhere():
         abort(404)
     if current_user.is_authenticated:
+        if invitation.phone and invitation.phone != current_user.phone:
+            # Sent to another number: being signed in is no proof of owning that one.
+            flash(_("Use the number the invitation was sent to."), "error")
+            return redirect(url_for("invite.show", token=token))
         if ConfirmForm().validate_on_submit():
             relatives.accept(invitation, current_user)
             return redirect(url_for("relative.home"))
