@@ -177,6 +177,16 @@ RELATIVE_SCOPES: dict[str, LazyString] = {
     RelativeScope.NO_SHOW_CONTACT.value: _l("Be contacted by the clinic if I miss an appointment"),
 }
 
+#: The same scopes as staff read them.
+RELATIVE_SCOPES_STAFF: dict[str, LazyString] = {
+    RelativeScope.APPOINTMENTS.value: _l("Sees upcoming appointments"),
+    RelativeScope.REMINDERS.value: _l("Gets appointment reminders"),
+    RelativeScope.TAKE_HOME.value: _l("Sees take-home decisions"),
+    RelativeScope.PICKUP_PLAN.value: _l("Sees the pickup plan"),
+    RelativeScope.OBSERVATIONS.value: _l("Sends observations to the care team"),
+    RelativeScope.NO_SHOW_CONTACT.value: _l("May be contacted if the patient misses an appointment"),
+}
+
 OBSERVATION_KINDS: dict[str, LazyString] = {
     ObservationKind.WORRY.value: _l("Something I worry about"),
     ObservationKind.CHANGE.value: _l("A change I have noticed"),

@@ -9,7 +9,12 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from server.forms.common import DayField, MobileNumber, MultiCheckboxField
-from server.labels import CONSENT_METHODS, OBSERVATION_KINDS, RELATIVE_SCOPES
+from server.labels import (
+    CONSENT_METHODS,
+    OBSERVATION_KINDS,
+    RELATIVE_SCOPES,
+    RELATIVE_SCOPES_STAFF,
+)
 from server.services.relatives import (
     AGREEMENT_MAX,
     NAME_MAX,
@@ -37,12 +42,20 @@ class InviteForm(AccessForm):
                                             "example “mother” or “friend”.")),
                     _max(RELATIONSHIP_MAX)])
     phone = StringField(_l("Their mobile number"), validators=[Optional(), _max(32)],
+                        description=_l("A mobile number or an email address is needed."),
                         render_kw={"autocomplete": "off", "inputmode": "tel"})
     email = StringField(_l("Or their email address"), validators=[Optional(), _max(254)],
                         render_kw={"autocomplete": "off", "inputmode": "email"})
 
 
 class StaffRegisterForm(InviteForm):
+    scopes = MultiCheckboxField(_l("What may they do? (as the patient chose)"),
+                                choices=list(RELATIVE_SCOPES_STAFF.items()))
+    relationship = StringField(
+        _l("How they are related to the patient"),
+        description=_l("For example mother, partner or friend."),
+        validators=[DataRequired(message=_l("Write how the person is related to the "
+                                            "patient.")), _max(RELATIONSHIP_MAX)])
     consent_method = RadioField(
         _l("How did the patient give consent?"), choices=list(CONSENT_METHODS.items()),
         validators=[InputRequired(message=_l("Record how the patient gave consent."))])
