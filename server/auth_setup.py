@@ -29,6 +29,10 @@ def _unauthorized() -> WerkzeugResponse:
               "info")
     elif reason == "disabled":
         flash(_("This account cannot be used right now. Contact your clinic."), "info")
+    elif reason == "access_revoked":
+        # Never why, and never whose: the same words whatever happened.
+        flash(_("Your access in Følge has changed, so you were signed out. Sign in again to "
+                "see what you can see now."), "info")
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         response = jsonify(error=_("Sign in first."))
         response.status_code = 401

@@ -118,6 +118,7 @@ def test_revoking_ends_the_open_session_at_once(world: World, client: Client,
     # The relative's very next request is refused: the session is over.
     after = client.get(url)
     assert after.status_code == 302 and "/sign-in" in after.headers["Location"]
+    assert "Your access in Følge has changed" in client.get(after.headers["Location"]).text
     open_sessions = db.session.scalar(select(func.count()).select_from(UserSession).where(
         UserSession.user_id == world.relative.id, UserSession.ended_at.is_(None)))
     assert open_sessions == 0
