@@ -243,7 +243,9 @@ def test_a_double_submit_stores_one_answer(client: Client, world: World, make: F
     second = check_in(client, MEETING, values, comment="Fint", form=form)
     assert first.status_code == second.status_code == 302
     [response] = db.session.scalars(select(FeedbackResponse)).all()
-    assert response.invitation_id == invitation.id and response.client_key == form["client_key"]
+    assert response.client_key == form["client_key"]
+    db.session.refresh(invitation)
+    assert invitation.status is InvitationStatus.ANSWERED
     assert response.total == 36 and response.comment == "Fint"
     page = client.get("/me/feedback/").text
     assert THANKS in page and ALREADY not in page

@@ -212,7 +212,7 @@ def test_four_numbers_store_one_response_then_the_check_in_is_closed(
     assert answer == expected_sms(patient, "feedback_thanks")
     [response] = responses()
     assert response.patient_id == patient.id and response.clinic_id == world.clinic_a.id
-    assert response.invitation_id == invited.id
+    assert response.invitation_id is None  # see feedback.submit: no link back to the invitation
     assert response.via is FeedbackVia.SMS
     assert response.instrument_key == "how_was_the_meeting"
     assert response.instrument_version == instrument.version
@@ -250,7 +250,7 @@ def test_four_numbers_store_one_response_then_the_check_in_is_closed(
 def test_an_unclear_reply_gets_help_and_nothing_is_stored(invited: FeedbackInvitation,
                                                            world: World, sms: CapturingSms) -> None:
     patient = world.patient_x
-    for n, body in enumerate(["blah", "8 7", "JA", "11"]):
+    for n, body in enumerate(["blah", "8 7", "11"]):
         answer = reply(patient, f"SMhelp{n}", body, sms)
         assert answer == expected_sms(patient, "feedback_help"), body
         assert answer != expected_sms(patient, "reply_help")
@@ -260,6 +260,16 @@ def test_an_unclear_reply_gets_help_and_nothing_is_stored(invited: FeedbackInvit
     # After the help text the patient can still answer.
     assert reply(patient, "SMhelp9", "9", sms) == expected_sms(patient, "feedback_thanks")
     assert len(responses()) == 1
+
+
+def test_words_after_a_check_in_still_answer_the_appointment(
+        invited: FeedbackInvitation, world: World, sms: CapturingSms) -> None:
+    # "JA" is an answer to an appointment, not a score: it is not lost as feedback help.
+    answer = reply(world.patient_x, "SMja", "JA", sms)
+    assert answer != expected_sms(world.patient_x, "feedback_help")
+    assert responses() == []
+    db.session.refresh(invited)
+    assert invited.status is InvitationStatus.OPEN
 
 
 def test_one_number_answers_the_overall_item_only(invited: FeedbackInvitation, world: World,

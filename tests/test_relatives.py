@@ -185,3 +185,55 @@ def test_the_patient_sees_who_has_access_to_what_and_since_when(world: World,
     assert "See my upcoming appointments" in page
     assert "Send what they notice to my care team" in page
     assert "See my pickup plan" not in page
+
+
+def test_reminder_copies_not_yet_sent_stop_when_access_ends(world: World, make: Factory) -> None:
+    from server.models import MessageStatus
+    from server.models.base import utcnow
+
+    access = give(world, ["reminders"])
+    appointment = make.appointment(world.patient_x, starts_in=timedelta(days=3))
+    message = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.purpose == MessagePurpose.REMINDER,
+        OutboxMessage.appointment_id == appointment.id)).first()
+    assert message is not None
+    relatives.fan_out_reminder(message)  # as the worker does, e.g. at night (quiet hours)
+    db.session.commit()
+    copy = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.recipient_user_id == world.relative.id)).one()
+    assert copy.status is MessageStatus.PENDING
+    relatives.change(access, ["appointments"], None)  # reminders taken away
+    db.session.refresh(copy)
+    assert copy.status is MessageStatus.CANCELLED
+    # A copy made again and then revoked: cancelled too, and never delivered.
+    relatives.change(access, ["reminders"], None)
+    copy.status = MessageStatus.PENDING
+    db.session.commit()
+    relatives.revoke(access, "patient")
+    db.session.refresh(copy)
+    assert copy.status is MessageStatus.CANCELLED
+    # Even a copy the revocation missed is dropped by the worker when it comes due.
+    copy.status = MessageStatus.PENDING
+    copy.due_at = utcnow()
+    db.session.commit()
+    deliver_now(OutboxMessage.id == copy.id)
+    db.session.refresh(copy)
+    assert copy.status is MessageStatus.CANCELLED and copy.sent_at is None
+
+
+def test_a_code_asked_for_on_one_invitation_cannot_accept_another(
+        world: World, new_client: Any, sms: Any) -> None:
+    victim = relatives.invite(world.patient_x, relatives.InviteInput(
+        "Victim", "venn", phone="+4790000021", scopes=["appointments"]))
+    own = relatives.invite(world.patient_y, relatives.InviteInput(
+        "Me", "venn", email="meg@example.no", scopes=["appointments"]))
+    from server.services.relatives import RelativeError
+
+    attempt = relatives.start_accept(own, "900 00 022")
+    code = sms.last_code("+4790000022")
+    with pytest.raises(RelativeError):
+        relatives.finish_accept(victim, attempt, code)
+    db.session.refresh(victim)
+    assert victim.status.value == "pending"
+    assert db.session.scalars(select(RelativeAccess).where(
+        RelativeAccess.patient_id == world.patient_x.id)).all() == []

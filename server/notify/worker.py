@@ -103,6 +103,11 @@ class Worker:
         )
 
     def _obsolete(self, message: OutboxMessage, now: datetime) -> bool:
+        if message.recipient_user_id is not None and message.purpose is MessagePurpose.REMINDER:
+            from server.services.relatives import copy_still_allowed
+
+            if not copy_still_allowed(message):
+                return True  # the access or its reminders scope ended since the copy was made
         if message.purpose in (MessagePurpose.FEEDBACK_INVITE, MessagePurpose.FEEDBACK_REMINDER):
             from server.services.feedback import message_obsolete
 

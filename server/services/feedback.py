@@ -220,6 +220,10 @@ def submit(patient: PatientProfile, answer: Answer, now: datetime | None = None
              if set(answer.scores) == set(instrument.item_keys) else None)
     if answer.invitation_id is not None:
         _claim(answer.invitation_id, patient, instrument, now)
+        if answer.anonymous:
+            # Its own transaction: the anonymous row must share nothing with the
+            # invitation's update (on PostgreSQL, not even the transaction id).
+            db.session.commit()
     stored: FeedbackResponse | AnonymousFeedback
     if answer.anonymous:
         stored = AnonymousFeedback(
@@ -228,8 +232,10 @@ def submit(patient: PatientProfile, answer: Answer, now: datetime | None = None
             comment=answer.comment.strip(), week=iso_week(now), client_key=answer.client_key)
     else:
         stored = FeedbackResponse(
+            # No invitation id: otherwise "answered, but no named answer points to it"
+            # would mark the invitations that were answered anonymously.
             patient_id=patient.id, clinic_id=patient.clinic_id,
-            invitation_id=answer.invitation_id, instrument_key=instrument.key,
+            invitation_id=None, instrument_key=instrument.key,
             instrument_version=instrument.version, scores=answer.scores, total=total,
             comment=answer.comment.strip(), via=answer.via, week=iso_week(now), created_at=now,
             client_key=answer.client_key)
@@ -366,11 +372,12 @@ def dashboard(clinic_id: int, first: date, last: date, today: date | None = None
     today = today or datetime.now(OSLO).date()
     months = _months(first, last)
     current_month = f"{today.year}-{today.month:02d}"
-    # Invitations in whole months too: two periods a day apart must not tell whether
-    # one particular patient answered.
-    next_month = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    # Invitations in whole months that are over: two periods a day apart, or a reload
+    # after one patient answered, must not tell whether that patient answered.
+    end_day = min(date(last.year + (last.month == 12), last.month % 12 + 1, 1),
+                  date(today.year, today.month, 1))
     start = datetime.combine(date(first.year, first.month, 1), datetime.min.time(), OSLO)
-    end = datetime.combine(next_month, datetime.min.time(), OSLO)
+    end = datetime.combine(end_day, datetime.min.time(), OSLO)
     counts = dict(db.session.execute(
         select(FeedbackInvitation.status, func.count())
         .where(FeedbackInvitation.clinic_id == clinic_id,

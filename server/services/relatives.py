@@ -19,7 +19,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.extensions import db
 from server.models import (
@@ -28,6 +28,7 @@ from server.models import (
     ConsentMethod,
     InviteStatus,
     MessagePurpose,
+    MessageStatus,
     ObservationKind,
     OutboxMessage,
     PatientProfile,
@@ -219,6 +220,10 @@ def start_accept(invitation: RelativeInvitation, phone_typed: str) -> str:
 def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: str) -> User:
     """Check the code, confirm the number, and give the access. Commits."""
     attempt = codes.check_code(attempt_id, code, CodePurpose.ACCEPT_INVITE)
+    if invitation.phone and attempt.phone != invitation.phone:
+        # A code for another number (asked for on another invitation) proves nothing here.
+        db.session.rollback()
+        raise RelativeError(_l("Use the number the invitation was sent to."), "other_number")
     user = db.session.scalar(select(User).where(User.phone == attempt.phone))
     if user is None:
         user = User(role=Role.RELATIVE, display_name=invitation.name, phone=attempt.phone)
@@ -242,7 +247,21 @@ def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: 
 
 
 def accept(invitation: RelativeInvitation, user: User) -> RelativeAccess:
-    """Give ``user`` the invitation's access (replacing an earlier active one). Commits."""
+    """Give ``user`` the invitation's access (replacing an earlier active one). Commits.
+
+    The invitation is claimed with a conditional UPDATE, so two people accepting the
+    same link at the same moment cannot both get access.
+    """
+    now = utcnow()
+    claimed = db.session.execute(
+        update(RelativeInvitation)
+        .where(RelativeInvitation.id == invitation.id,
+               RelativeInvitation.status == InviteStatus.PENDING,
+               RelativeInvitation.expires_at > now)
+        .values(status=InviteStatus.ACCEPTED, accepted_at=now)).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise RelativeError(_l("This invitation can no longer be used."), "unusable")
     today = oslo_today()
     for earlier in db.session.scalars(select(RelativeAccess).where(
             RelativeAccess.patient_id == invitation.patient_id,
@@ -253,10 +272,9 @@ def accept(invitation: RelativeInvitation, user: User) -> RelativeAccess:
         patient_id=invitation.patient_id, relative_user_id=user.id, invitation_id=invitation.id,
         name=invitation.name, relationship_text=invitation.relationship_text,
         scopes=list(invitation.scopes), ends_on=invitation.ends_on, starts_at=utcnow())
-    invitation.status = InviteStatus.ACCEPTED
-    invitation.accepted_at = utcnow()
     db.session.add(access)
     db.session.commit()
+    db.session.refresh(invitation)
     return access
 
 
@@ -284,7 +302,26 @@ def change(access: RelativeAccess, scopes: list[str], ends_on: date | None) -> N
                             "ends_past", "ends_on")
     access.scopes = [s for s in SCOPES if s in scopes]
     access.ends_on = ends_on
+    if RelativeScope.REMINDERS.value not in access.scopes:
+        _cancel_pending_copies(access)
     db.session.commit()
+
+
+def _cancel_pending_copies(access: RelativeAccess) -> None:
+    """Reminder copies for this relative that have not gone out are stopped (caller commits)."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.patient_id == access.patient_id,
+               OutboxMessage.recipient_user_id == access.relative_user_id,
+               OutboxMessage.purpose == MessagePurpose.REMINDER,
+               OutboxMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED))
+
+
+def copy_still_allowed(message: OutboxMessage) -> bool:
+    """For the worker: may this relative still get this reminder copy right now?"""
+    access = access_to(message.receiver, message.patient_id)
+    return access is not None and RelativeScope.REMINDERS.value in (access.scopes or [])
 
 
 def revoke(access: RelativeAccess, by: str) -> None:
@@ -300,6 +337,7 @@ def revoke(access: RelativeAccess, by: str) -> None:
                        channels=[Channel.PUSH.value, Channel.SMS.value],
                        recipient_user_id=access.relative_user_id)
         sessions.end_all_for(access.relative_user_id, "access_revoked")
+    _cancel_pending_copies(access)
     db.session.commit()
 
 

@@ -127,7 +127,9 @@ def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms
     latest = _latest_sms(patient)
     if intent is ReplyIntent.STOP:
         _stop_sms(patient, inbound)
-    elif latest is not None and latest.purpose in feedback.FEEDBACK_PURPOSES:
+    elif latest is not None and latest.purpose in feedback.FEEDBACK_PURPOSES and (
+            feedback.parse_scores(body) is not None or intent is ReplyIntent.UNKNOWN):
+        # Numbers answer the check-in; words such as JA or RING still answer appointments.
         _feedback_answer(patient, latest, inbound)
     elif intent is ReplyIntent.UNKNOWN:
         _reply(inbound, patient, "reply_help")

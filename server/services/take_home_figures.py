@@ -7,7 +7,9 @@ built from fewer than ``MIN_GROUP`` requests is withheld (None), so that
 nobody can be recognised in a small clinic. No figure carries patient data.
 
 "In the period" means the request was made on a day from ``first`` to
-``last`` inclusive, in the clinic's time zone (Europe/Oslo).
+``last`` inclusive, widened to whole calendar months, in the clinic's time
+zone (Europe/Oslo). Deciders with fewer than ``MIN_GROUP`` decisions are shown
+together as one row, and not at all when that row, too, would be under it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server.extensions import db
@@ -74,7 +77,9 @@ def _figures(label: str, made: list[TakeHomeRequest], decided: list[TakeHomeRequ
 
 
 def _window(first: date, last: date) -> tuple[datetime, datetime]:
-    return to_utc(first, time(0, 0)), to_utc(last + timedelta(days=1), time(0, 0))
+    """Whole calendar months: two periods a day apart must not single out one request."""
+    after = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    return to_utc(date(first.year, first.month, 1), time(0, 0)), to_utc(after, time(0, 0))
 
 
 def _made_in(clinic_ids: list[int] | None, first: date, last: date) -> list[TakeHomeRequest]:
@@ -99,12 +104,20 @@ def by_decider(clinic: Clinic, first: date, last: date) -> list[Figures]:
         if request.status in DECIDED and request.decided_by_id is not None:
             groups[request.decided_by_id].append(request)
     rows = []
+    others: list[TakeHomeRequest] = []
     for user_id, decided in groups.items():
         if len(decided) < MIN_GROUP:
+            others.extend(decided)
             continue
         user = db.session.get(User, user_id)
         rows.append(_figures(user.display_name if user else "?", decided, decided))
-    return sorted(rows, key=lambda f: f.label.lower())
+    if 0 < len(others) < MIN_GROUP:
+        # The clinic's total minus the rows shown would give these few decisions away.
+        return []
+    rows.sort(key=lambda f: f.label.lower())
+    if others:
+        rows.append(_figures(str(_l("Other deciders together")), others, others))
+    return rows
 
 
 def comparison(first: date, last: date) -> list[Figures]:

@@ -23,6 +23,7 @@ from server.views.auth import _begin_session, _phone_key
 bp = Blueprint("invite", __name__, url_prefix="/invite")
 
 ATTEMPT_KEY = "invite_attempt"
+TOKEN_KEY = "invite_token_hash"
 
 
 def _invitation(token: str) -> tuple[RelativeInvitation | None, str]:
@@ -60,13 +61,18 @@ def start(token: str) -> str | WerkzeugResponse:
             flash(_("Use the number the invitation was sent to."), "error")
             return redirect(url_for("invite.show", token=token))
         if ConfirmForm().validate_on_submit():
-            relatives.accept(invitation, current_user)
+            try:
+                relatives.accept(invitation, current_user)
+            except RelativeError as exc:
+                flash(str(exc.message), "error")
+                return redirect(url_for("invite.show", token=token))
             return redirect(url_for("relative.home"))
         return redirect(url_for("invite.show", token=token))
     form = AcceptForm()
     if form.validate_on_submit():
         try:
             session[ATTEMPT_KEY] = relatives.start_accept(invitation, form.phone.data or "")
+            session[TOKEN_KEY] = invitation.token_hash  # the code is for this invitation only
         except RelativeError as exc:
             form.phone.errors = [str(exc.message)]
         else:
@@ -79,7 +85,8 @@ def start(token: str) -> str | WerkzeugResponse:
 @limiter.limit("30 per 15 minutes", methods=["POST"])
 def code(token: str) -> str | WerkzeugResponse:
     invitation, state = _invitation(token)
-    if invitation is None or state != "ok" or not session.get(ATTEMPT_KEY):
+    if invitation is None or state != "ok" or not session.get(ATTEMPT_KEY) or \
+            session.get(TOKEN_KEY) != invitation.token_hash:
         return redirect(url_for("invite.show", token=token))
     form = CodeForm()
     if form.validate_on_submit():

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from server import policy
 from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
-from server.models import AccessTarget
+from server.models import AccessTarget, WorkKind
 from server.notify.letter import render_letters_pdf
 from server.services import letters, take_home, worklist
 from server.services.local_time import oslo_today
@@ -25,7 +25,12 @@ def index() -> str:
     clinic_ids = policy.staff_clinic_ids(current_user)
     items = worklist.open_items(clinic_ids)
     requests = take_home.open_for_clinics(clinic_ids)
-    policy.record_reads([item.patient for item in items], AccessTarget.APPOINTMENT)
+    targets = {WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
+               WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES}
+    for target in {targets.get(item.kind, AccessTarget.APPOINTMENT) for item in items}:
+        policy.record_reads([item.patient for item in items
+                             if targets.get(item.kind, AccessTarget.APPOINTMENT) is target],
+                            target)
     policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
     return render_template("staff/worklist.html", items=items, form=DoneForm(),
                            requests=requests, today=oslo_today(), titles=feedback_titles())
