@@ -284,8 +284,8 @@ def test_relative_sees_only_what_the_patient_chose_until_access_ends(
     expect(staff).to_have_url(re.compile(rf"/staff/patients/{patient_id}/relatives$"))
     card = staff.locator(f"section[aria-labelledby='access-{access_id}']")
     expect(card).to_contain_text("Mona Mor")
-    expect(card.locator("li")).to_have_text(["See my upcoming appointments",
-                                             "Send what they notice to my care team"])
+    expect(card.locator("li")).to_have_text(["Sees upcoming appointments",
+                                             "Sends observations to the care team"])
     expect(staff.locator("main")).to_contain_text(OBSERVATION)
     axe(staff)
 
