@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date, datetime
 
 from flask import Flask, Response, has_request_context, request
@@ -43,7 +45,20 @@ def _template_globals() -> dict[str, object]:
         "sign_out_form": ConfirmForm(),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "current_path": request.full_path.rstrip("?") if request else "/",
+        "queue_owner": _queue_owner(),
     }
+
+
+def _queue_owner() -> str:
+    """An opaque id of the signed-in person for static/js/offline-queue.js, so a request
+    kept on a shared phone is only ever sent or shown for the person who made it."""
+    from flask import current_app
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return ""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"queue:{current_user.id}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def local_datetime(value: datetime | None, fmt: str = "long") -> str:

@@ -9,15 +9,20 @@ const STORE = "folge-waiting-requests";
 const box = document.querySelector("[data-waiting]");
 const form = document.querySelector("form[data-offline-queue]");
 
-const load = () => {
+// Each item carries an opaque id of the person who made it (data-owner on <body>), so
+// on a shared phone one person's waiting request is never sent or shown for another.
+const owner = document.body.dataset.owner || "";
+const loadAll = () => {
   try {
     return JSON.parse(localStorage.getItem(STORE) || "[]");
   } catch {
     return [];
   }
 };
-const save = (items) => {
-  if (items.length) localStorage.setItem(STORE, JSON.stringify(items));
+const load = () => (owner ? loadAll().filter((item) => item.owner === owner) : []);
+const save = (mine) => {
+  const all = loadAll().filter((item) => item.owner !== owner).concat(mine);
+  if (all.length) localStorage.setItem(STORE, JSON.stringify(all));
   else localStorage.removeItem(STORE);
 };
 
@@ -56,7 +61,7 @@ if (form) {
     event.preventDefault();
     const fields = [...new FormData(form).entries()].filter(([name]) => name !== "csrf_token");
     const items = load().filter((item) => item.key !== key);
-    items.push({ key, action: actionOf(form), fields, savedAt: Date.now() });
+    items.push({ key, owner, action: actionOf(form), fields, savedAt: Date.now() });
     save(items);
     say("waiting");
     // The message sits above a long form: move focus there, which also scrolls it into view.

@@ -135,6 +135,7 @@ def test_offline_request_is_sent_once_and_decided(
         assert fields["first_day"] == first.isoformat()
         assert fields["place"] == "travel_pharmacy"
         assert fields["client_key"]
+        assert item["owner"] and item["owner"] == page.evaluate("() => document.body.dataset.owner")
         assert _count_of(patient_id) == 0  # nothing reached the server
         page.screenshot(path=str(shots / "take_home_form_waiting.png"), full_page=True)
         axe(page)
@@ -237,6 +238,31 @@ def test_offline_request_is_sent_once_and_decided(
 
 
 # -- accessibility -------------------------------------------------------------------------
+
+def test_a_request_waiting_for_another_person_is_never_sent_or_shown(
+    page: Page, world: World, sign_in_patient: SignIn,
+) -> None:
+    """A shared phone: what someone else left waiting is not sent under my name."""
+    first, last = _period(world.patient_y)
+    db.session.rollback()
+    sign_in_patient(page, world.patient_y)
+    page.goto("/me/take-home/new")
+    left_behind = [{"key": "k" * 32, "owner": "someone-else", "action": "/me/take-home/new",
+                    "savedAt": 0, "fields": [["client_key", "k" * 32],
+                                             ["first_day", first.isoformat()],
+                                             ["last_day", last.isoformat()], ["reason", "travel"],
+                                             ["place", "pharmacy"], ["abroad", "no"],
+                                             ["explanation", "Someone else's words"]]}]
+    page.evaluate("([key, items]) => localStorage.setItem(key, JSON.stringify(items))",
+                  [WAITING_KEY, left_behind])
+    page.reload()
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-waiting]")).to_be_hidden()
+    expect(page.locator("main")).not_to_contain_text("Someone else's words")
+    assert page.locator("#explanation").input_value() == ""
+    assert _count_of(world.patient_y.id) == 0
+    assert "someone-else" in str(_waiting(page))  # kept for its owner, untouched
+
 
 def _decided_request(make: Factory, world: World) -> int:
     """A partly approved request, with a pickup plan, for the patient's pages."""
