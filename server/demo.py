@@ -237,9 +237,28 @@ def seed_relatives() -> int:
     return 1
 
 
+def _seed_staff(clinics: dict[str, Clinic]) -> None:
+    """The demo staff that are missing (caller commits)."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    for staff in STAFF:
+        if staff.clinic not in clinics or db.session.scalar(
+                select(User.id).where(User.email == staff.email)) is not None:
+            continue
+        user = User(role=Role.STAFF, display_name=staff.name, email=staff.email,
+                    password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(TotpSecret(user_id=user.id, secret=staff.totp_secret))
+        db.session.add(StaffMembership(user_id=user.id, clinic=clinics[staff.clinic],
+                                       role=staff.role))
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
+        # A database seeded by an older version: add what later versions brought.
+        _seed_staff({c.name: c for c in db.session.scalars(select(Clinic))})
+        db.session.commit()
         seed_appointments()
         seed_take_home()
         seed_feedback()
@@ -250,15 +269,7 @@ def seed() -> bool:
         clinics[name] = Clinic(name=name, health_trust=trust, address=address, phone=phone,
                                timezone="Europe/Oslo")
         db.session.add(clinics[name])
-    password_hash = hash_password(DEMO_PASSWORD)
-    for staff in STAFF:
-        user = User(role=Role.STAFF, display_name=staff.name, email=staff.email,
-                    password_hash=password_hash)
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(TotpSecret(user_id=user.id, secret=staff.totp_secret))
-        db.session.add(StaffMembership(user_id=user.id, clinic=clinics[staff.clinic],
-                                       role=staff.role))
+    _seed_staff(clinics)
     for patient in PATIENTS:
         user = User(role=Role.PATIENT, display_name=patient.name, phone=patient.phone,
                     phone_verified_at=utcnow() if patient.phone else None)

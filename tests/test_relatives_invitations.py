@@ -523,11 +523,16 @@ def test_a_relative_with_the_reminders_scope_gets_a_copy(world: World, make: Fac
     assert first.status is MessageStatus.SENT
     [copy] = reminders_of(appointment.id, relative=True)
     assert copy.recipient_user_id == world.relative.id
-    assert copy.patient_id == world.patient_x.id and copy.template == first.template
+    assert copy.patient_id == world.patient_x.id and copy.template == "reminder_relative"
+    assert copy.params == first.params
     assert copy.status is MessageStatus.SENT and copy.sent_to == world.relative.phone
-    expected = texts.render("reminder", "sms", first.params, None).body
+    # As discreet as the patient's (a day and a time), without "reply YES": replies come
+    # from the patient.
+    expected = texts.render("reminder_relative", "sms", first.params, None).body
     assert sms_to(sms, world.relative.phone) == [expected]
-    assert expected in sms_to(sms, world.patient_x.user.phone)
+    patient_text = texts.render("reminder", "sms", first.params, None).body
+    assert patient_text in sms_to(sms, world.patient_x.user.phone)
+    assert "JA" not in expected
     assert_discreet(expected, "Xena", "Pasient", world.clinic_a.name, "Legekontoret")
     assert sms_to(sms, without.phone) == []
     # Delivering again makes no second copy.

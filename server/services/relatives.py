@@ -401,7 +401,8 @@ def fan_out_reminder(message: OutboxMessage) -> int:
             continue
         copy = outbox.enqueue(
             key=f"{message.idempotency_key}:relative:{access.id}"[:120],
-            purpose=message.purpose, patient=message.patient, template=message.template,
+            # The relative's own words: no "reply YES", since replies come from the patient.
+            purpose=message.purpose, patient=message.patient, template="reminder_relative",
             params=dict(message.params or {}), appointment=message.appointment,
             channels=[Channel.PUSH.value, Channel.SMS.value], due_at=utcnow(),
             recipient_user_id=access.relative_user_id)
