@@ -9,6 +9,8 @@ and write the access-log entry in the same request.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
@@ -186,6 +188,20 @@ def get_patient_or_404(
     return patient
 
 
+_Row = TypeVar("_Row", Appointment, TakeHomeRequest, RelativeAccess)
+
+
+def _of_my_patient(model: type[_Row], row_id: int, action: str,
+                   target: AccessTarget | None) -> _Row:
+    """A row that belongs to a patient, for a staff ``action`` on that patient (404 when
+    missing or of another clinic; see get_patient_or_404)."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        abort(404)
+    get_patient_or_404(row.patient_id, action, target)
+    return row
+
+
 def get_own_appointment_or_404(appointment_id: int) -> Appointment:
     """An appointment of the signed-in patient, or 404 (also for other patients')."""
     appointment = db.session.get(Appointment, appointment_id)
@@ -198,11 +214,7 @@ def get_own_appointment_or_404(appointment_id: int) -> Appointment:
 def get_appointment_or_404(appointment_id: int, action: str,
                            target: AccessTarget | None = None) -> Appointment:
     """An appointment for a staff ``action`` on its patient (see get_patient_or_404)."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None:
-        abort(404)
-    get_patient_or_404(appointment.patient_id, action, target)
-    return appointment
+    return _of_my_patient(Appointment, appointment_id, action, target)
 
 
 def staff_clinic_ids(user: User) -> list[int]:
@@ -248,11 +260,7 @@ def get_own_take_home_or_404(request_id: int) -> TakeHomeRequest:
 def get_take_home_or_404(request_id: int, action: str,
                          target: AccessTarget | None = None) -> TakeHomeRequest:
     """A take-home request for a staff ``action`` on its patient (see get_patient_or_404)."""
-    found = db.session.get(TakeHomeRequest, request_id)
-    if found is None:
-        abort(404)
-    get_patient_or_404(found.patient_id, action, target)
-    return found
+    return _of_my_patient(TakeHomeRequest, request_id, action, target)
 
 
 def get_clinic_or_404(clinic_id: int, action: str) -> Clinic:
@@ -335,8 +343,4 @@ def get_own_invitation_or_404(invitation_id: int) -> RelativeInvitation:
 def get_staff_relative_access_or_404(access_id: int, action: str,
                                      target: AccessTarget | None = None) -> RelativeAccess:
     """A relative access of a patient of my clinic, for ``action`` (see get_patient_or_404)."""
-    access = db.session.get(RelativeAccess, access_id)
-    if access is None:
-        abort(404)
-    get_patient_or_404(access.patient_id, action, target)
-    return access
+    return _of_my_patient(RelativeAccess, access_id, action, target)

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, HiddenField, IntegerField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
+from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
 
 
@@ -21,6 +22,16 @@ class MobileNumber:
             form.normalized = normalize_mobile(field.data or "")
         except InvalidPhoneNumber as exc:
             raise ValidationError(str(exc.message)) from None
+
+
+def attach_error(form: FlaskForm, error: DomainError) -> bool:
+    """Show a service's error under the form field it names. False when it names no field
+    of this form (the view then shows it another way, e.g. as a flash message)."""
+    target = getattr(form, error.field, None) if error.field else None
+    if not isinstance(target, Field):
+        return False
+    target.errors = [str(error.message)]
+    return True
 
 
 class ConfirmForm(FlaskForm):

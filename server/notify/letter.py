@@ -22,7 +22,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
-from server.models import OutboxMessage
+from server.models import Clinic, OutboxMessage
 from server.models.base import utcnow
 from server.notify.texts import render_message
 
@@ -117,6 +117,34 @@ def _new_pdf(now: datetime) -> _LetterPdf:
     pdf.set_producer(TITLE)
     pdf.set_creation_date(now)
     return pdf
+
+
+def clinic_document(title: str, clinic: Clinic, now: datetime) -> FPDF:
+    """An A4 document from the clinic (not a letter in a window envelope): the clinic's
+    name, address and phone at the top, then ``title``. Used for the dispensing notice
+    and the relative agreement; the caller adds the body."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(LEFT, TOP, RIGHT)
+    pdf.set_title(latin1(title))
+    pdf.set_creator(TITLE)
+    pdf.set_producer(TITLE)
+    pdf.set_creation_date(now)
+    pdf.add_page()
+    pdf.set_font(FONT, size=9)
+    for line in [clinic.name, *address_lines(clinic.address), clinic.phone]:
+        pdf.cell(0, 4.5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    pdf.set_font(FONT, style="B", size=16)
+    pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    return pdf
+
+
+def small_print(pdf: FPDF, text: str) -> None:
+    """A closing line in small type, after a gap."""
+    pdf.ln(8)
+    pdf.set_font(FONT, size=9)
+    pdf.multi_cell(0, 4.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
 def _lines(pdf: FPDF, lines: Iterable[str], height: float, width: float = 0) -> None:

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from server.labels import RELATIVE_SCOPES
 from server.models import RelativeAccess, RelativeAgreement
 from server.models.base import utcnow
-from server.notify.letter import FONT, LEFT, RIGHT, TOP, address_lines, latin1
+from server.notify.letter import FONT, clinic_document, latin1, small_print
 
 
 def _section(pdf: FPDF, title: str, text: str) -> None:
@@ -42,21 +42,8 @@ def render_agreement(access: RelativeAccess, agreement: RelativeAgreement) -> by
         ]
         footer = _("Made %(date)s. Signatures: patient, relative, clinic.",
                    date=format_date(utcnow(), "long"))
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(LEFT, TOP, RIGHT)
-    pdf.set_title(latin1(title))
-    pdf.set_creator("Følge")
-    pdf.add_page()
-    pdf.set_font(FONT, size=9)
-    for line in [clinic.name, *address_lines(clinic.address), clinic.phone]:
-        pdf.cell(0, 4.5, latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    pdf.set_font(FONT, style="B", size=16)
-    pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf = clinic_document(title, clinic, utcnow())
     for heading, text in sections:
         _section(pdf, heading, text)
-    pdf.ln(10)
-    pdf.set_font(FONT, size=9)
-    pdf.multi_cell(0, 5, latin1(footer), new_x="LMARGIN", new_y="NEXT")
+    small_print(pdf, footer)
     return bytes(pdf.output())

@@ -19,7 +19,7 @@ from fpdf import FPDF
 from server.labels import PICKUP_PLACES_STAFF
 from server.models import TakeHomeRequest
 from server.models.base import utcnow
-from server.notify.letter import FONT, LEFT, RIGHT, TOP, address_lines, latin1
+from server.notify.letter import FONT, clinic_document, latin1, small_print
 
 #: The language of the notice.
 LANGUAGE = "nb"
@@ -62,23 +62,8 @@ def render_dispensing_notice(request: TakeHomeRequest, now: datetime | None = No
                    "place; questions go to the clinic on %(phone)s.",
                    date=format_date(now, "long"), phone=clinic.phone)
 
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(LEFT, TOP, RIGHT)
-    pdf.set_title(latin1(title))
-    pdf.set_creator("Følge")
-    pdf.set_producer("Følge")
-    pdf.set_creation_date(now)
-    pdf.add_page()
-    pdf.set_font(FONT, size=9)
-    for line in [clinic.name, *address_lines(clinic.address), clinic.phone]:
-        pdf.cell(0, 4.5, latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.set_font(FONT, style="B", size=16)
-    pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf = clinic_document(title, clinic, now)
     for label, value in rows:
         _row(pdf, label, value)
-    pdf.ln(8)
-    pdf.set_font(FONT, size=9)
-    pdf.multi_cell(0, 4.5, latin1(footer), new_x="LMARGIN", new_y="NEXT")
+    small_print(pdf, footer)
     return bytes(pdf.output())

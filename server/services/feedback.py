@@ -60,9 +60,6 @@ FEEDBACK_PURPOSES = (MessagePurpose.FEEDBACK_INVITE, MessagePurpose.FEEDBACK_REM
 class FeedbackError(DomainError):
     """An answer that cannot be stored; ``field`` names the form field, if any."""
 
-    def __init__(self, message: object, code: str, field: str = "") -> None:
-        super().__init__(message, code)  # type: ignore[arg-type]
-        self.field = field
 
 
 def iso_week(moment: datetime) -> str:

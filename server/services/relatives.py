@@ -59,9 +59,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class RelativeError(DomainError):
-    def __init__(self, message: object, code: str, field: str = "") -> None:
-        super().__init__(message, code)  # type: ignore[arg-type]
-        self.field = field
+    """An invitation, access or observation that cannot be stored as given."""
 
 
 def _hash(token: str) -> str:

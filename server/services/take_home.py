@@ -64,9 +64,6 @@ class TakeHomeError(DomainError):
     ``field`` names the form field the message belongs to.
     """
 
-    def __init__(self, message: object, code: str, field: str = "") -> None:
-        super().__init__(message, code)  # type: ignore[arg-type]
-        self.field = field
 
 
 class DecisionConflict(TakeHomeError):

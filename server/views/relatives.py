@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
-from server.forms.common import ConfirmForm
+from server.forms.common import ConfirmForm, attach_error
 from server.forms.relatives import AccessForm, InviteForm
 from server.services import access_log, relatives
 from server.services.agreement_pdf import render_agreement
+from server.services.local_time import oslo_today
 from server.services.relatives import InviteInput, RelativeError
 
 bp = Blueprint("relatives", __name__, url_prefix="/me/relatives")
@@ -25,15 +26,12 @@ def index() -> str:
         "relatives/index.html", patient=patient, accesses=relatives.accesses_of_patient(patient),
         pending=relatives.pending_invitations(patient),
         observations=relatives.observations_of(patient), entries=entries, form=ConfirmForm(),
-        agreement_for=relatives.agreement_for, today=relatives.oslo_today())
+        agreement_for=relatives.agreement_for, today=oslo_today())
 
 
 def _field_error(form: InviteForm | AccessForm, exc: RelativeError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None:
+    if not attach_error(form, exc):
         flash(str(exc.message), "error")
-    else:
-        target.errors = [str(exc.message)]
 
 
 @bp.route("/invite", methods=["GET", "POST"])

@@ -9,10 +9,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
+from server.forms.common import attach_error
 from server.forms.relatives import AgreementForm, StaffRegisterForm
 from server.models import AccessTarget, ConsentMethod
 from server.services import relatives
 from server.services.agreement_pdf import render_agreement
+from server.services.local_time import oslo_today
 from server.services.relatives import AgreementInput, InviteInput, RelativeError
 
 bp = Blueprint("staff_relatives", __name__, url_prefix="/staff")
@@ -26,7 +28,7 @@ def index(patient_id: int) -> str:
         "staff/relatives.html", patient=patient, accesses=relatives.accesses_of_patient(patient),
         pending=relatives.pending_invitations(patient),
         observations=relatives.observations_of(patient), agreement_for=relatives.agreement_for,
-        today=relatives.oslo_today(), may_manage=policy.may("manage_relatives", patient))
+        today=oslo_today(), may_manage=policy.may("manage_relatives", patient))
 
 
 @bp.route("/patients/<int:patient_id>/relatives/new", methods=["GET", "POST"])
@@ -42,11 +44,8 @@ def register(patient_id: int) -> str | WerkzeugResponse:
                 consent_method=ConsentMethod(form.consent_method.data),
                 consent_on=form.consent_on.data), by_staff=current_user)
         except RelativeError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is None:
+            if not attach_error(form, exc):
                 flash(str(exc.message), "error")
-            else:
-                target.errors = [str(exc.message)]
         else:
             flash(_("Registered. The relative gets an invitation, and the patient is told."),
                   "success")

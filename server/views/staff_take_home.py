@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.extensions import db
-from server.forms.common import ConfirmForm, PeriodForm
+from server.forms.common import ConfirmForm, PeriodForm, attach_error
 from server.forms.take_home import DecisionForm, PlanForm, RulesForm
 from server.models import (
     AccessTarget,
@@ -65,9 +65,8 @@ def decide(request_id: int) -> str | WerkzeugResponse:
         except take_home.DecisionConflict as exc:
             return _page(found, form, conflict=str(exc.message))
         except TakeHomeError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.reason.errors).append(  # type: ignore[union-attr]
-                str(exc.message))
+            if not attach_error(form, exc):
+                form.reason.errors = [str(exc.message)]
         else:
             flash(_("The decision is saved. The patient is told that an answer is ready."),
                   "success")
@@ -153,7 +152,8 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
                 allowed_places=[PickupPlace(v) for v in form.allowed_places.data or []]),
                 current_user)
         except TakeHomeError as exc:
-            getattr(form, exc.field or "rules_text").errors = [str(exc.message)]
+            if not attach_error(form, exc):
+                form.rules_text.errors = [str(exc.message)]
         else:
             chosen = set(form.deciders.data or [])
             for member in members:

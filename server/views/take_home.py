@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
-from server.forms.common import ConfirmForm
+from server.forms.common import ConfirmForm, attach_error
 from server.forms.take_home import ArrangementRequestForm, PeriodRequestForm
 from server.models import (
     DECIDED,
@@ -68,11 +68,8 @@ def _ask(patient: PatientProfile, form: PeriodRequestForm | ArrangementRequestFo
             stored, advice = take_home.submit(patient, data,
                                               ask_anyway=form.ask_anyway.data == "1")
         except TakeHomeError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is None:
+            if not attach_error(form, exc):
                 flash(str(exc.message), "error")
-            else:
-                target.errors = [str(exc.message)]
         else:
             if stored is not None:
                 flash(_("Your request is sent. You will get an answer here in Følge."),

@@ -120,6 +120,26 @@ def page(context: BrowserContext) -> Page:
 
 # -- signing in through the pages ------------------------------------------------
 
+#: Screenshots for a person to look at (390x844); never committed.
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+@pytest.fixture
+def staff_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
+    """The doctor's browser (English, phone-sized), closed before the server stops."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844},
+                                  device_scale_factor=1, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def sign_in_patient(sms: CapturingSms) -> Callable[[Page, PatientProfile | User], None]:
     """Sign in as a patient or relative the way a person does: number, then SMS code."""

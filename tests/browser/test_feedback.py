@@ -12,12 +12,12 @@ Screenshots for review are written to /tmp/shots/ (never committed).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -35,7 +35,7 @@ from server.models.base import utcnow
 from server.services import feedback, instruments
 from server.services.feedback import Answer
 from server.services.local_time import oslo_today
-from tests.browser.conftest import TIMEOUT_MS, choose_language
+from tests.browser.conftest import choose_language
 from tests.conftest import Factory, World
 
 pytestmark = pytest.mark.browser
@@ -43,27 +43,10 @@ pytestmark = pytest.mark.browser
 Axe = Callable[[Page], object]
 SignIn = Callable[[Page, object], None]
 
-SHOTS = Path("/tmp/shots")
 HOW_ARE_THINGS = "how_are_things"
 ITEMS = ("feel", "close", "daily", "overall")
 COMMENT = "Tung uke. Vil gjerne snakke om det."
 YOU_SAID_WE_DID = "Dere ba om kveldstimer. Nå har vi åpent til kl. 19 på torsdager."
-
-
-@pytest.fixture
-def shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS
-
-
-@pytest.fixture
-def staff_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
-    """The doctor's browser (English, phone-sized), closed before the server stops."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844},
-                                  device_scale_factor=1, locale="en-GB")
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context
-    context.close()
 
 
 def _answer(patient: PatientProfile, key: str, score: int, days_ago: int = 0,

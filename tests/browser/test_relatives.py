@@ -42,18 +42,11 @@ Axe = Callable[[Page], object]
 SignIn = Callable[[Page, object], None]
 NewContext = Callable[[str], BrowserContext]
 
-SHOTS = Path("/tmp/shots")
 RELATIVE_NUMBER_TYPED = "950 00 001"
 RELATIVE_NUMBER = "+4795000001"
 OBSERVATION = "Hun har sovet dårlig den siste uka og glemmer å spise frokost."
 APPOINTMENT_PLACE = "Legekontoret på Torget"
 INVITE_URL = re.compile(r"https?://[^\s]+/invite/[A-Za-z0-9_-]+")
-
-
-@pytest.fixture
-def shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS
 
 
 @pytest.fixture

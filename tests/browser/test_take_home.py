@@ -11,12 +11,12 @@ Screenshots for review are written to /tmp/shots/ (never committed).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from server.extensions import db
@@ -29,7 +29,7 @@ from server.models import (
     TakeHomeRequest,
 )
 from server.services import take_home
-from tests.browser.conftest import TIMEOUT_MS, choose_language
+from tests.browser.conftest import choose_language
 from tests.conftest import Factory, World
 
 pytestmark = pytest.mark.browser
@@ -38,24 +38,7 @@ Axe = Callable[[Page], object]
 SignIn = Callable[[Page, object], None]
 
 WAITING_KEY = "folge-waiting-requests"
-SHOTS = Path("/tmp/shots")
 DECISION_REASON = "Vi godkjenner de fire første dagene. Resten tar vi på neste samtale."
-
-
-@pytest.fixture
-def shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS
-
-
-@pytest.fixture
-def staff_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
-    """The doctor's browser (English, phone-sized), closed before the server stops."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844},
-                                  device_scale_factor=1, locale="en-GB")
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context
-    context.close()
 
 
 def _requests_of(patient_id: int) -> list[TakeHomeRequest]:
