@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from server.extensions import db
 from server.models import (
@@ -369,12 +370,18 @@ def observe(access: RelativeAccess, kind: ObservationKind, text: str) -> Relativ
     db.session.flush()
     db.session.add(WorkItem(clinic_id=patient.clinic_id, patient_id=patient.id,
                             kind=WorkKind.RELATIVE_OBSERVATION,
-                            details={"observation_id": observation.id, "kind": kind.value,
-                                     "name": access.name,
-                                     "relationship": access.relationship_text,
-                                     "text": observation.text}))
+                            details={"observation_id": observation.id}))
     db.session.commit()
     return observation
+
+
+def observations_by_id(ids: list[int]) -> dict[int, RelativeObservation]:
+    """Observations with their access, in one query (for the worklist)."""
+    if not ids:
+        return {}
+    return {o.id: o for o in db.session.scalars(
+        select(RelativeObservation).where(RelativeObservation.id.in_(ids))
+        .options(joinedload(RelativeObservation.access)))}
 
 
 def observations_of(patient: PatientProfile) -> list[RelativeObservation]:

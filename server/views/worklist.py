@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,13 +12,17 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from server import policy
 from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
-from server.models import AccessTarget, WorkKind
+from server.models import AccessTarget, PatientProfile, WorkKind
 from server.notify.letter import render_letters_pdf
-from server.services import letters, take_home, worklist
+from server.services import letters, relatives, take_home, worklist
 from server.services.local_time import oslo_today
 from server.views.staff_feedback import feedback_titles
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
+
+
+_TARGETS = {WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
+            WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES}
 
 
 @bp.get("/worklist")
@@ -25,15 +31,19 @@ def index() -> str:
     clinic_ids = policy.staff_clinic_ids(current_user)
     items = worklist.open_items(clinic_ids)
     requests = take_home.open_for_clinics(clinic_ids)
-    targets = {WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
-               WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES}
-    for target in {targets.get(item.kind, AccessTarget.APPOINTMENT) for item in items}:
-        policy.record_reads([item.patient for item in items
-                             if targets.get(item.kind, AccessTarget.APPOINTMENT) is target],
-                            target)
-    policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
+    # Each item is logged as what it shows of the patient.
+    shown: dict[AccessTarget, list[PatientProfile]] = defaultdict(list)
+    for item in items:
+        shown[_TARGETS.get(item.kind, AccessTarget.APPOINTMENT)].append(item.patient)
+    shown[AccessTarget.TAKE_HOME].extend(found.patient for found in requests)
+    for target, patients in shown.items():
+        policy.record_reads(patients, target)
+    observations = relatives.observations_by_id(
+        [item.details["observation_id"] for item in items
+         if item.kind is WorkKind.RELATIVE_OBSERVATION])
     return render_template("staff/worklist.html", items=items, form=DoneForm(),
-                           requests=requests, today=oslo_today(), titles=feedback_titles())
+                           requests=requests, today=oslo_today(), titles=feedback_titles(),
+                           observations=observations)
 
 
 @bp.post("/worklist/<int:item_id>/done")
