@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e .
+.venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e .
 bash scripts/translations.sh compile
 export FOLGE_ENV=${FOLGE_ENV:-development}
 .venv/bin/flask --app wsgi migrate
@@ -21,7 +21,7 @@ Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys
   Other clinic patient: 934 56 789
   Relative (Kari's sister Rita): 945 67 890
   Staff (password demo-passord-2026, then the TOTP code from:
-         .venv/bin/flask --app wsgi totp-code EMAIL)
+         FOLGE_ENV=development .venv/bin/flask --app wsgi totp-code EMAIL)
     lege@demo.folge.test         doctor,      Demo LAR-poliklinikk
     koordinator@demo.folge.test  coordinator, Demo LAR-poliklinikk
     admin@demo.folge.test        clinic admin, Demo LAR-poliklinikk (take-home rules)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole Følge test suite on a fresh Debian/Ubuntu machine:
 #   1. installs what is missing (as root via apt-get: postgresql, chromium, chromium-driver, npm),
-#   2. creates .venv and installs the project with its [dev] extras,
+#   2. creates .venv and installs the project with its [dev] extras at the tested versions
+#      (constraints.txt), then runs ruff (with its security rules) and bandit,
 #   3. compiles the translations and installs axe-core for the accessibility checks,
 #   4. starts a throw-away PostgreSQL cluster,
 #   5. runs the suite on SQLite, then on PostgreSQL.
@@ -29,8 +30,12 @@ fi
 
 echo "==> Python environment"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
+.venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 bash scripts/translations.sh compile
+
+echo "==> Static checks (ruff, including its security rules; bandit)"
+.venv/bin/ruff check .
+.venv/bin/bandit -q -c pyproject.toml -ll -r .
 
 echo "==> axe-core"
 (cd tests/browser && npm ci --silent --no-audit --no-fund)

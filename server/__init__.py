@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask, config: Config) -> None:
         relative,
         relatives,
         reminders,
+        signed_in,
         staff,
         staff_appointments,
         staff_feedback,
@@ -135,7 +136,7 @@ def _register_blueprints(app: Flask, config: Config) -> None:
 
     for module in (main, auth, patient, appointments, reminders, take_home, feedback, relatives,
                    relative, invite, account, staff, staff_appointments, staff_take_home,
-                   staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks):
+                   staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks, signed_in):
         app.register_blueprint(module.bp)
     if config.is_development:
         from server.views import dev

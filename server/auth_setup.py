@@ -29,6 +29,8 @@ def _unauthorized() -> WerkzeugResponse:
               "info")
     elif reason == "disabled":
         flash(_("This account cannot be used right now. Contact your clinic."), "info")
+    elif reason == "signed_out_elsewhere":
+        flash(_("You were signed out from another phone or computer. Sign in again."), "info")
     elif reason == "access_revoked":
         # Never why, and never whose: the same words whatever happened.
         flash(_("Your access in Følge has changed, so you were signed out. Sign in again to "

@@ -1,4 +1,5 @@
-"""Flask commands: migrate, seed-demo, create-staff, totp-code."""
+"""Flask commands: migrate, seed-demo, create-staff, worker, vapid-keys, data-key, reseal,
+totp-code."""
 
 from __future__ import annotations
 
@@ -95,6 +96,28 @@ def init_app(app: Flask) -> None:
 
         private, public = generate_vapid_keys()
         click.echo(f"FOLGE_VAPID_PRIVATE_KEY={private}\nFOLGE_VAPID_PUBLIC_KEY={public}")
+
+    @app.cli.command("data-key")
+    def data_key() -> None:
+        """Print a new key for FOLGE_DATA_KEY (put it first to rotate, then run reseal)."""
+        from cryptography.fernet import Fernet
+
+        click.echo(f"FOLGE_DATA_KEY={Fernet.generate_key().decode()}")
+
+    @app.cli.command("reseal")
+    def reseal() -> None:
+        """Seal every stored secret again with the newest FOLGE_DATA_KEY (after a rotation)."""
+        from sqlalchemy import text
+
+        from server.extensions import db
+        from server.sealing import reseal as reseal_token
+
+        rows = db.session.execute(text("SELECT user_id, secret FROM totp_secret")).all()
+        for user_id, sealed in rows:
+            db.session.execute(text("UPDATE totp_secret SET secret = :s WHERE user_id = :u"),
+                               {"s": reseal_token(sealed), "u": user_id})
+        db.session.commit()
+        click.echo(f"Sealed {len(rows)} secret(s) again with the newest key.")
 
     @app.cli.command("totp-code")
     @click.argument("email")

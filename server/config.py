@@ -1,9 +1,12 @@
 """Typed configuration, read once from the environment.
 
-Every setting has one environment variable (listed in README.md). In
-production a missing secret key stops start-up with a clear message; in
-development a key is generated into ``instance/`` on first run and never
-committed.
+Every setting has one environment variable (listed in README.md).
+Production is the default: a process started with no ``FOLGE_ENV`` (a bare
+``gunicorn wsgi:app``) is a production process, and it refuses to start
+without a secret key, a data key, a database URL and the public URL. The
+development mode, with its sign-in codes on ``/dev/outbox``, needs an
+explicit ``FOLGE_ENV=development`` (``scripts/run-demo.sh`` sets it); its
+keys are generated into ``instance/`` on first run and never committed.
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 ENVIRONMENTS = ("development", "production", "testing")
+
+#: Push services of the big browsers (host suffixes): Chrome and Edge on Android (FCM),
+#: Firefox (Mozilla autopush), Edge on Windows (WNS) and Safari (Apple).
+DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "android.googleapis.com",
+                      "push.services.mozilla.com", "notify.windows.com", "push.apple.com")
 
 
 class ConfigError(RuntimeError):
@@ -49,8 +58,21 @@ class Config:
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
     twilio_base_url: str = ""
-    #: Public URL of this app as the SMS provider sees it (for signed webhooks and callbacks).
+    #: Webhook parameters Twilio has started to send that server/notify/twilio_webhook.py
+    #: does not know yet (accepted as short free text).
+    twilio_extra_params: tuple[str, ...] = ()
+    #: Public URL of this app, e.g. https://folge.example.no. Every link that leaves the app
+    #: (SMS, email, letter, push, provider callbacks) is built on it, never on the Host header.
     public_base_url: str = ""
+    #: Host names the app answers to (Flask's TRUSTED_HOSTS); empty means any. In production
+    #: the default is the host of the public URL.
+    trusted_hosts: tuple[str, ...] = ()
+    #: Keys that encrypt secrets at rest (TOTP seeds): Fernet keys, newest first.
+    data_keys: tuple[str, ...] = ()
+    #: Push services a subscription may point at (host suffixes).
+    push_hosts: tuple[str, ...] = DEFAULT_PUSH_HOSTS
+    #: Tests only: let push go to a local receiver on loopback (never read from the environment).
+    push_allow_loopback: bool = False
     #: VAPID keys for web push (`flask --app wsgi vapid-keys` makes a pair; development
     #: generates one into instance/). The subject is a mailto: or https: URL.
     vapid_private_key: str = ""
@@ -106,6 +128,7 @@ class Config:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_ENABLED": self.ratelimit_enabled,
             "RATELIMIT_HEADERS_ENABLED": True,
+            "TRUSTED_HOSTS": list(self.trusted_hosts) or None,
             "FOLGE": self,
         }
         settings.update(self.extra)
@@ -135,6 +158,55 @@ def _dev_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _dev_data_key() -> str:
+    """Read or create the development data key in instance/ (git-ignored)."""
+    from cryptography.fernet import Fernet
+
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "data_key"
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _check_data_keys(keys: tuple[str, ...]) -> None:
+    from cryptography.fernet import Fernet
+
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(
+                "FOLGE_DATA_KEY must be Fernet keys (32 bytes, urlsafe base64), newest first and "
+                "comma-separated; make one with: flask --app wsgi data-key") from exc
+
+
+def _public_base_url(env: str, env_vars: Mapping[str, str]) -> str:
+    """The public URL: required in production, the demo's own address in development."""
+    raw = env_vars.get("FOLGE_PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if raw:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or \
+                parts.query or parts.fragment:
+            raise ConfigError(f"FOLGE_PUBLIC_BASE_URL must be a URL such as "
+                              f"https://folge.example.no, got {raw!r}")
+        if env == "production" and parts.scheme != "https":
+            raise ConfigError("FOLGE_PUBLIC_BASE_URL must be https:// in production.")
+        return raw
+    if env == "production":
+        raise ConfigError(
+            "FOLGE_PUBLIC_BASE_URL is not set. Production refuses to start without it: every link "
+            "in an SMS, email or letter is built on it (e.g. https://folge.example.no).")
+    if env == "development":
+        return f"http://127.0.0.1:{env_vars.get('PORT', '') or '8000'}"
+    return "http://localhost"
+
+
+def _list(env_vars: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in env_vars.get(name, "").split(",") if v.strip())
+
+
 def _dev_vapid_keys() -> tuple[str, str]:
     """Read or create a development VAPID key pair in instance/ (git-ignored)."""
     import json
@@ -154,9 +226,19 @@ def _dev_vapid_keys() -> tuple[str, str]:
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment (``FOLGE_*`` variables)."""
     env_vars: Mapping[str, str] = os.environ if environ is None else environ
-    env = env_vars.get("FOLGE_ENV", "development")
+    env = env_vars.get("FOLGE_ENV", "") or "production"
     if env not in ENVIRONMENTS:
         raise ConfigError(f"FOLGE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    try:
+        return _load(env, env_vars)
+    except ConfigError as exc:
+        if env_vars.get("FOLGE_ENV"):
+            raise
+        raise ConfigError(f"{exc} (FOLGE_ENV is not set, so this is a production start; for "
+                          "the demo run scripts/run-demo.sh or set FOLGE_ENV=development)") from None
+
+
+def _load(env: str, env_vars: Mapping[str, str]) -> Config:
     secret = env_vars.get("FOLGE_SECRET_KEY", "")
     if not secret:
         if env == "production":
@@ -165,6 +247,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
                 "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         secret = _dev_secret_key()
+    if env == "production" and len(secret) < 32:
+        raise ConfigError("FOLGE_SECRET_KEY is too short: use at least 32 random characters.")
     default_db = f"sqlite:///{INSTANCE_DIR / 'folge.sqlite3'}"
     database_url = env_vars.get("FOLGE_DATABASE_URL", "")
     if not database_url:
@@ -172,6 +256,21 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             raise ConfigError("FOLGE_DATABASE_URL is not set (a postgresql+psycopg:// URL).")
         INSTANCE_DIR.mkdir(exist_ok=True)
         database_url = default_db
+    data_keys = _list(env_vars, "FOLGE_DATA_KEY")
+    if not data_keys:
+        if env == "production":
+            raise ConfigError(
+                "FOLGE_DATA_KEY is not set. Production refuses to start without the key that "
+                "encrypts secrets at rest; make one with: flask --app wsgi data-key")
+        if env == "development":
+            data_keys = (_dev_data_key(),)
+    _check_data_keys(data_keys)
+    public_base_url = _public_base_url(env, env_vars)
+    trusted_hosts = _list(env_vars, "FOLGE_TRUSTED_HOSTS")
+    if not trusted_hosts and env == "production":
+        trusted_hosts = (str(urlsplit(public_base_url).hostname),)
+    push_hosts = tuple(h.lower().lstrip(".") for h in _list(env_vars, "FOLGE_PUSH_HOSTS")) \
+        or DEFAULT_PUSH_HOSTS
     origins = tuple(o for o in env_vars.get("FOLGE_WEBAUTHN_ORIGINS", "").split(",") if o)
     vapid_private = env_vars.get("FOLGE_VAPID_PRIVATE_KEY", "")
     vapid_public = env_vars.get("FOLGE_VAPID_PUBLIC_KEY", "")
@@ -194,7 +293,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         twilio_auth_token=env_vars.get("FOLGE_TWILIO_AUTH_TOKEN", ""),
         twilio_from_number=env_vars.get("FOLGE_TWILIO_FROM", ""),
         twilio_base_url=env_vars.get("FOLGE_TWILIO_BASE_URL", ""),
-        public_base_url=env_vars.get("FOLGE_PUBLIC_BASE_URL", "").rstrip("/"),
+        twilio_extra_params=_list(env_vars, "FOLGE_TWILIO_EXTRA_PARAMS"),
+        public_base_url=public_base_url,
+        trusted_hosts=trusted_hosts,
+        data_keys=data_keys,
+        push_hosts=push_hosts,
         vapid_private_key=vapid_private,
         vapid_public_key=vapid_public,
         vapid_subject=env_vars.get("FOLGE_VAPID_SUBJECT", "mailto:drift@folge.invalid"),

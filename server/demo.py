@@ -36,7 +36,8 @@ from server.models import (
 from server.models.base import utcnow
 from server.services.staff_auth import hash_password
 
-DEMO_PASSWORD = "demo-passord-2026"
+#: Printed in the README for the demo; seed-demo refuses to run in production.
+DEMO_PASSWORD = "demo-passord-2026"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,24 @@
-"""Error pages: translated, never a stack trace, never losing what was typed."""
+"""Error pages: translated, never a stack trace, never losing what was typed.
+
+Every handler first rolls the database session back, so an error inside a
+transaction (a unique key, a value PostgreSQL refused) cannot poison the rest
+of the request; and if even the error page cannot be drawn, a plain page is
+sent instead of a second error.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify, render_template, request, session
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from server.extensions import db
 from server.forms.auth import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
 from server.models import SignInMethod, SignInOutcome
 from server.services import sign_in_log
@@ -36,6 +45,7 @@ _METHODS = {
 
 def _too_many(error: HTTPException) -> tuple[str, int] | tuple[object, int]:
     """Rate limit hit: say so plainly and show the form again with what was typed."""
+    db.session.rollback()
     message = _("Too many tries in a short time. Wait a few minutes and try again.")
     method = _METHODS.get(request.endpoint or "")
     if method is not None:
@@ -54,50 +64,67 @@ def _too_many(error: HTTPException) -> tuple[str, int] | tuple[object, int]:
     return render_template("errors/error.html", title=_("Too many tries"), message=message), 429
 
 
+#: Sent when the error page itself cannot be drawn: no template, no translation, no data.
+_PLAIN = ("<!doctype html><html lang=\"nb\"><meta charset=\"utf-8\"><title>Følge</title>"
+          "<p>Noe gikk galt. Prøv igjen om litt. / Something went wrong. Try again in a while.</p>"
+          "</html>")
+
+
+def _page(title: LazyString, message: LazyString, status: int) -> tuple[str, int]:
+    """The error page, after rolling back whatever the failed request left in the session.
+
+    The texts are lazy: translating them picks the user's language, which reads the
+    user from the database, so that must wait until the session is usable again.
+    """
+    db.session.rollback()
+    try:
+        return render_template("errors/error.html", title=str(title),
+                               message=str(message)), status
+    except Exception:  # the page must not fail in turn; log it and send the plain one
+        log.exception("the error page failed on %s", request.path)
+        db.session.rollback()
+        return _PLAIN, status
+
+
 def init_app(app: Flask) -> None:
     def not_found(error: HTTPException) -> tuple[str, int]:
         # 405 looks the same as 404: a wrong method says nothing useful to a person.
-        return render_template(
-            "errors/error.html",
-            title=_("Page not found"),
-            message=_("We could not find this page. It may have moved, or the link is wrong."),
-        ), error.code or 404
+        return _page(_l("Page not found"),
+                     _l("We could not find this page. It may have moved, or the link is wrong."),
+                     error.code or 404)
 
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, not_found)
 
     @app.errorhandler(403)
     def forbidden(error: HTTPException) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            title=_("Not available to you"),
-            message=_("Your role does not allow this. Ask a colleague who has the right role."),
-        ), 403
+        return _page(_l("Not available to you"),
+                     _l("Your role does not allow this. Ask a colleague who has the right role."),
+                     403)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            title=_("The form had expired"),
-            message=_("For your safety the form only works for a while. Go back, reload the "
-                      "page and try again."),
-        ), 400
+        return _page(_l("The form had expired"),
+                     _l("For your safety the form only works for a while. Go back, reload the "
+                        "page and try again."), 400)
 
     @app.errorhandler(400)
     def bad_request(error: HTTPException) -> tuple[str, int]:
-        return render_template(
-            "errors/error.html",
-            title=_("Something in the request was wrong"),
-            message=_("Go back and try again."),
-        ), 400
+        return _page(_l("Something in the request was wrong"), _l("Go back and try again."), 400)
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException) -> tuple[str, int]:
+        return _page(_l("Something in the request was wrong"),
+                     _l("What you sent is too large. Go back and try again."), 413)
+
+    @app.errorhandler(415)
+    def wrong_format(error: HTTPException) -> tuple[str, int]:
+        return _page(_l("Something in the request was wrong"), _l("Go back and try again."), 415)
 
     app.register_error_handler(429, _too_many)
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
         log.exception("unhandled error on %s", request.path)
-        return render_template(
-            "errors/error.html",
-            title=_("Something went wrong on our side"),
-            message=_("Nothing you did caused this. Try again in a little while."),
-        ), 500
+        return _page(_l("Something went wrong on our side"),
+                     _l("Nothing you did caused this. Try again in a little while."), 500)

@@ -44,6 +44,8 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.FEEDBACK: _l("your check-in answers (only those with your name)"),
     AccessTarget.RELATIVES: _l("your relatives and what they may see"),
     AccessTarget.PICKUP_PLAN: _l("your pickup plan"),
+    AccessTarget.NAME: _l("a page with your name on it (a list, a search or a form)"),
+    AccessTarget.ACCOUNT: _l("your account (the number you sign in with, or whether it can be used)"),
 }
 
 CHANNELS: dict[str, LazyString] = {

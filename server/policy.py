@@ -4,7 +4,10 @@ Default deny: an endpoint is public only when it is on ``PUBLIC_ENDPOINTS``;
 every other endpoint needs a signed-in user whose role may use the
 endpoint's area (its blueprint). An endpoint in no known area is refused.
 Patient data is loaded through ``get_*_or_404`` functions that authorize
-and write the access-log entry in the same request.
+and write the access-log entry in the same request. Their ``target`` (what
+the page shows of the patient) is a required argument: a staff or relative
+page cannot reach a patient without writing the entry. Lists and searches
+write one entry per patient shown (``record_reads``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from server.models import (
     TakeHomeRequest,
     User,
     WorkItem,
+    WorkKind,
 )
 from server.services import access_log
 
@@ -83,6 +87,8 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "staff_feedback": frozenset({Role.STAFF}),
     "relatives": frozenset({Role.PATIENT}),
     "staff_relatives": frozenset({Role.STAFF}),
+    # "Where you are signed in": everyone's own sessions only (server/views/signed_in.py).
+    "signed_in": frozenset(Role),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -165,13 +171,12 @@ def current_patient() -> PatientProfile:
     return profile
 
 
-def get_patient_or_404(
-    patient_id: int, action: str, target: AccessTarget | None = None
-) -> PatientProfile:
-    """Load a patient for a staff ``action`` or answer 404.
+def get_patient_or_404(patient_id: int, action: str, target: AccessTarget) -> PatientProfile:
+    """Load a patient for a staff ``action`` or answer 404, and log it as ``target``.
 
     404, not 403, for patients of other clinics, so staff cannot learn which
-    ids exist elsewhere. A ``target`` writes an access-log entry.
+    ids exist elsewhere. The access-log entry is written for every request that
+    reaches the patient, also for one that goes on to change something.
     """
     patient = db.session.get(PatientProfile, patient_id)
     if patient is None:
@@ -181,18 +186,14 @@ def get_patient_or_404(
         abort(404)
     if not allows(membership, action):
         abort(403)
-    if target is not None:
-        access_log.record(
-            current_user, patient, target, membership.role.value, membership.clinic_id
-        )
+    access_log.record(current_user, patient, target, membership.role.value, membership.clinic_id)
     return patient
 
 
 _Row = TypeVar("_Row", Appointment, TakeHomeRequest, RelativeAccess)
 
 
-def _of_my_patient(model: type[_Row], row_id: int, action: str,
-                   target: AccessTarget | None) -> _Row:
+def _of_my_patient(model: type[_Row], row_id: int, action: str, target: AccessTarget) -> _Row:
     """A row that belongs to a patient, for a staff ``action`` on that patient (404 when
     missing or of another clinic; see get_patient_or_404)."""
     row = db.session.get(model, row_id)
@@ -212,7 +213,7 @@ def get_own_appointment_or_404(appointment_id: int) -> Appointment:
 
 
 def get_appointment_or_404(appointment_id: int, action: str,
-                           target: AccessTarget | None = None) -> Appointment:
+                           target: AccessTarget = AccessTarget.APPOINTMENT) -> Appointment:
     """An appointment for a staff ``action`` on its patient (see get_patient_or_404)."""
     return _of_my_patient(Appointment, appointment_id, action, target)
 
@@ -222,11 +223,24 @@ def staff_clinic_ids(user: User) -> list[int]:
     return [m.clinic_id for m in user.memberships] if user.role is Role.STAFF else []
 
 
+#: What a worklist item shows of its patient, for the access log.
+WORK_TARGETS: dict[WorkKind, AccessTarget] = {
+    WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
+    WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES,
+}
+
+
+def work_target(item: WorkItem) -> AccessTarget:
+    """What ``item`` shows of its patient (most items are about an appointment)."""
+    return WORK_TARGETS.get(item.kind, AccessTarget.APPOINTMENT)
+
+
 def get_work_item_or_404(item_id: int) -> WorkItem:
-    """A worklist item of one of my clinics, or 404."""
+    """A worklist item of one of my clinics, or 404; logged as what it shows."""
     item = db.session.get(WorkItem, item_id)
     if item is None or item.clinic_id not in staff_clinic_ids(current_user):
         abort(404)
+    record_reads([item.patient], work_target(item))
     return item
 
 
@@ -258,7 +272,7 @@ def get_own_take_home_or_404(request_id: int) -> TakeHomeRequest:
 
 
 def get_take_home_or_404(request_id: int, action: str,
-                         target: AccessTarget | None = None) -> TakeHomeRequest:
+                         target: AccessTarget = AccessTarget.TAKE_HOME) -> TakeHomeRequest:
     """A take-home request for a staff ``action`` on its patient (see get_patient_or_404)."""
     return _of_my_patient(TakeHomeRequest, request_id, action, target)
 
@@ -291,37 +305,39 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
         .where(PatientProfile.clinic_id.in_(clinic_ids))
         .order_by(func.lower(User.display_name))
     )
-    term = search.strip()
+    term = "".join(ch for ch in search if ch.isprintable()).strip()
     if term:
-        like = f"%{term.lower()}%"
-        digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [func.lower(User.display_name).like(like)]
+        # autoescape: a % or _ typed in the search is a character, not a wildcard.
+        digits = "".join(ch for ch in term if ch in "0123456789")
+        conditions = [func.lower(User.display_name).contains(term.lower(), autoescape=True)]
         if len(digits) >= 3:
-            conditions.append(User.phone.like(f"%{digits}%"))
+            conditions.append(User.phone.contains(digits, autoescape=True))
         query = query.where(or_(*conditions))
     return query
 
 
 def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:
-    """The patients ``user`` may list, matching ``search``, at most ``limit``."""
-    return list(db.session.scalars(visible_patients(user, search).limit(limit)))
+    """The patients ``user`` may list, matching ``search``, at most ``limit``; each patient
+    shown is written to the access log (a search by number reveals a name)."""
+    patients = list(db.session.scalars(visible_patients(user, search).limit(limit)))
+    record_reads(patients, AccessTarget.NAME)
+    return patients
 
 
-def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None = None,
-                               target: AccessTarget | None = None) -> RelativeAccess:
+def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None,
+                               target: AccessTarget) -> RelativeAccess:
     """The signed-in relative's active access to ``patient_id`` with ``scope``, or 404.
 
     Checked on every request, so a revocation or an end date takes effect on the
     relative's next click. 404 whatever is missing, so nothing hints at what is hidden.
-    A ``target`` writes an access-log entry the patient can read.
+    Every request that gets through writes an access-log entry the patient can read.
     """
     from server.services import relatives
 
     access = relatives.access_to(current_user, patient_id)
     if access is None or (scope is not None and scope.value not in (access.scopes or [])):
         abort(404)
-    if target is not None:
-        access_log.record(current_user, access.patient, target, "relative", None)
+    access_log.record(current_user, access.patient, target, "relative", None)
     return access
 
 
@@ -341,6 +357,7 @@ def get_own_invitation_or_404(invitation_id: int) -> RelativeInvitation:
 
 
 def get_staff_relative_access_or_404(access_id: int, action: str,
-                                     target: AccessTarget | None = None) -> RelativeAccess:
+                                     target: AccessTarget = AccessTarget.RELATIVES
+                                     ) -> RelativeAccess:
     """A relative access of a patient of my clinic, for ``action`` (see get_patient_or_404)."""
     return _of_my_patient(RelativeAccess, access_id, action, target)

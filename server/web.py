@@ -1,12 +1,13 @@
-"""Request hooks and template helpers shared by every page."""
+"""Request hooks, URL rules and template helpers shared by every page."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, abort, has_request_context, jsonify, request, url_for
 from flask_babel import (
     format_date,
     format_decimal,
@@ -15,16 +16,76 @@ from flask_babel import (
     get_locale,
     gettext,
 )
+from werkzeug.routing import IntegerConverter, Map
 
 from server import labels, policy
 from server.forms.common import ConfirmForm, LanguageForm
 from server.models.user import LANGUAGES
+from server.numbers import MAX_DIGITS, MAX_ID
 
 #: How each language names itself in the switch.
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 
 #: The only responses a browser may keep: the app shell, which holds nothing personal.
 _SHELL_ENDPOINTS = {"static", "pwa.icon", "pwa.manifest", "pwa.service_worker", "pwa.offline"}
+
+
+#: Endpoints that take a JSON body (the page's own scripts); every other POST takes a form.
+JSON_ENDPOINTS = frozenset({
+    "auth.passkey_options", "auth.passkey_finish", "account.passkey_options",
+    "account.passkey_add", "reminders.push_subscribe", "reminders.push_unsubscribe",
+})
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every URL: an id of 1 to 2^31 - 1 (PostgreSQL's INTEGER), so a
+    larger number answers 404 instead of reaching the database as an error."""
+
+    regex = rf"\d{{1,{MAX_DIGITS}}}"
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = 1,  # noqa: A002
+                 max: int | None = MAX_ID, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _refuse_unexpected_bodies() -> Response | None:
+    """A JSON body goes only to the endpoints that read JSON, and only as an object.
+
+    Forms read JSON as if it were form data, so a JSON list or string sent to a form
+    broke the form and then the error page; it is refused here, before anything runs.
+    """
+    if request.method != "POST" or not request.is_json:
+        return
+    if request.endpoint not in JSON_ENDPOINTS:
+        abort(415)
+    body = request.get_json(silent=True)
+    if (body is not None and not isinstance(body, dict)) or \
+            (body is None and request.get_data(cache=True)):  # not an object, or not JSON
+        response = jsonify(error=gettext("Something in the request was wrong. Reload the page "
+                                         "and try again."))
+        response.status_code = 400
+        return response
+    return None
+
+
+def safe_next(target: str | None, default: str = "main.index") -> str:
+    """A path on this site to return to, from a ``next`` value; anything else gives the
+    ``default`` endpoint's URL.
+
+    Refused: another host ("//evil.example", "https://..."), a backslash (browsers read
+    it as a slash), and any control or space character, since browsers drop tabs and
+    new lines, so "/\t/evil.example" would become "//evil.example" (and CR/LF would
+    break the Location header).
+    """
+    fallback = url_for(default)
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return fallback
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return fallback
+    return target
 
 
 def _no_store(response: Response) -> Response:
@@ -41,8 +102,10 @@ def _template_globals() -> dict[str, object]:
         return {}  # notification texts and letters are rendered by the worker, outside requests
     return {
         "current_locale": str(get_locale() or "nb"),
-        "language_form": LanguageForm(),
-        "sign_out_form": ConfirmForm(),
+        # formdata=None: these forms only render a token; they never read the request, so
+        # a broken request body cannot break every page (and the error page) through them.
+        "language_form": LanguageForm(formdata=None),
+        "sign_out_form": ConfirmForm(formdata=None),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "current_path": request.full_path.rstrip("?") if request else "/",
         "queue_owner": _queue_owner(),
@@ -88,6 +151,10 @@ def decimal1(value: float) -> str:
 
 
 def init_app(app: Flask) -> None:
+    """Wire hooks and template helpers; called before the blueprints are registered, so
+    every ``<int:...>`` rule uses IdConverter."""
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(_refuse_unexpected_bodies)
     app.before_request(policy.check_request)
     app.after_request(_no_store)
     app.context_processor(_template_globals)

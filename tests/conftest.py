@@ -21,9 +21,9 @@ from typing import Any
 
 import pyotp
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from server import create_app
 from server.cli import run_migrations
@@ -34,6 +34,7 @@ from server.models import (
     Channel,
     Clinic,
     MeetingKind,
+    PatientAnswer,
     PatientProfile,
     Role,
     ServiceKind,
@@ -41,14 +42,28 @@ from server.models import (
     StaffRole,
     TotpSecret,
     User,
+    WorkItem,
 )
 from server.models.base import Base, utcnow
+from server.notify.code_sender import InlineCodeSender
 from server.notify.sms import SentSms
+from server.services import appointments as appointments_service
 from server.services import sessions
 from server.services.staff_auth import hash_password
 
 PG_URL = os.environ.get("FOLGE_TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery staple"
+#: FOLGE_DATA_KEY of the tests (a Fernet key made for them; it protects nothing real).
+DATA_KEY = "bR4mF3yQe6Jm9xVh2o7Cw1sK5nZ8tL0aP3dG6uE9iYc="
+
+#: Lines the property-based tests add about what they ran; printed at the end of the run.
+FUZZ_FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in FUZZ_FIGURES:
+        terminalreporter.write_line(f"Følge {line}")
+
 
 # Argon2 with production cost makes staff factories slow; tests use the same
 # code with a cheaper hash made once.
@@ -66,7 +81,7 @@ class CapturingSms:
              status_callback: str | None = None) -> SentSms:
         if idempotency_key and idempotency_key in self.keys:
             return self.keys[idempotency_key]
-        message = SentSms(to=to, body=body, provider_id=f"test-{len(self.sent) + 1}")
+        message = SentSms(to=to, body=body, provider_id=f"SM{len(self.sent) + 1:032x}")
         self.sent.append(message)
         if idempotency_key:
             self.keys[idempotency_key] = message
@@ -116,6 +131,7 @@ def make_config(database_url: str, **overrides: Any) -> Config:
         "env": "testing",
         "secret_key": "test-secret-key-not-for-production",
         "database_url": database_url,
+        "data_keys": (DATA_KEY,),
     }
     values.update(overrides)
     return Config(**values)
@@ -133,6 +149,9 @@ def app(migrated_database: str, tmp_path: Path, config_overrides: dict[str, Any]
                                        **config_overrides))
     flask_app.config["TESTING"] = True
     flask_app.extensions["folge_sms"] = CapturingSms()
+    # Codes are sent in the request here, so a test can read one right after asking;
+    # tests/test_security_hardening.py checks the threaded sender production uses.
+    flask_app.extensions["folge_code_sender"] = InlineCodeSender()
     with flask_app.app_context():
         yield flask_app
         db.session.remove()
@@ -314,6 +333,55 @@ class Factory:
 @pytest.fixture
 def make(app: Flask) -> Factory:
     return Factory()
+
+
+@pytest.fixture
+def things(world: World, make: Factory) -> dict[str, int | str]:
+    """One of everything that belongs to patient X (clinic A), for walking every URL: an
+    answered appointment (on the worklist), a decided take-home request, a relative's
+    access with an agreement and a pending invitation. Values by URL argument name."""
+    from server.services import relatives, take_home
+
+    appointment = make.appointment(world.patient_x, starts_in=timedelta(days=3),
+                                   by=world.doctor_a, service=ServiceKind.GP)
+    appointments_service.answer(appointment, PatientAnswer.CONFIRMED)
+    item = db.session.scalars(select(WorkItem)).one()
+    request = take_home.decide(make.take_home(world.patient_x), take_home.DecisionInput(
+        take_home.Outcome.APPROVE, "Stabil lenge."), world.doctor_a)
+    invitation = relatives.invite(world.patient_x, relatives.InviteInput(
+        "Rita", "søster", phone="+4790000001", scopes=relatives.SCOPES))
+    access = relatives.accept(invitation, world.relative)
+    relatives.save_agreement(access, relatives.AgreementInput("Støtte", "Svar", "Lege",
+                                                              "Månedlig"), world.doctor_a)
+    pending = relatives.invite(world.patient_x, relatives.InviteInput(
+        "Ola", "venn", phone="+4790000002"))
+    return {"patient_id": world.patient_x.id, "appointment_id": appointment.id,
+            "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,
+            "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token",
+            "passkey_id": 999, "session_id": 999, "filename": "icon-192.png", "lang": "nb",
+            "key": "how_are_things"}
+
+
+def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every rule but static files, with ``values`` filled in.
+    The method is GET when the rule answers GET, else POST."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        found.append((rule.endpoint, method, url))
+    return found
+
+
+def call(client: FlaskClient, method: str, url: str) -> Any:
+    """GET ``url``, or POST it with a valid CSRF token and nothing else."""
+    if method == "GET":
+        return client.get(url)
+    token = client.csrf_token("/")  # type: ignore[attr-defined]
+    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
 
 
 @pytest.fixture

@@ -33,14 +33,18 @@ def test_staff_opening_a_patient_writes_an_entry_in_the_same_request(
     assert entry.at.tzinfo is UTC
 
 
-def test_the_list_of_patients_and_refused_views_write_nothing(
-    client: Client, world: World, new_client  # type: ignore[no-untyped-def]
-) -> None:
+def test_the_list_of_patients_writes_one_entry_per_patient_shown(client: Client,
+                                                                  world: World) -> None:
     sign_in_as(client, world.doctor_a)
     client.get("/staff/")
-    other = new_client()
-    sign_in_as(other, world.nurse_b)
-    assert other.get(f"/staff/patients/{world.patient_x.id}").status_code == 404
+    shown = sorted((e.patient_id, e.target) for e in entries())
+    assert shown == sorted([(world.patient_x.id, AccessTarget.NAME),
+                            (world.patient_y.id, AccessTarget.NAME)])
+
+
+def test_refused_views_write_nothing(client: Client, world: World) -> None:
+    sign_in_as(client, world.nurse_b)
+    assert client.get(f"/staff/patients/{world.patient_x.id}").status_code == 404
     assert entries() == []
 
 

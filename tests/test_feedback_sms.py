@@ -345,10 +345,10 @@ class TestSignedWebhook:
             self, client: Client, invited: FeedbackInvitation, world: World,
             sms: CapturingSms) -> None:
         phone = world.patient_x.user.phone or ""
-        refused = self.post(client, {"MessageSid": "SMw0", "From": phone, "Body": "1 1 1 1"},
+        refused = self.post(client, {"MessageSid": "SM" + "0" * 32, "From": phone, "Body": "1 1 1 1"},
                             signed=False)
         assert refused.status_code == 403 and responses() == []
-        accepted = self.post(client, {"MessageSid": "SMw1", "From": phone,
+        accepted = self.post(client, {"MessageSid": "SM" + "1" * 32, "From": phone,
                                       "Body": "8, 7, 9, 8 takk"})
         assert accepted.status_code == 200
         [response] = responses()

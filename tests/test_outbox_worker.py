@@ -70,7 +70,8 @@ def test_sms_is_sent_once_and_recorded(world: World, sms: CapturingSms) -> None:
     assert worker.run_until_idle() == 0
     db.session.refresh(message)
     assert message.status is MessageStatus.SENT
-    assert message.provider_message_id == "test-1" and message.sent_to == world.patient_x.user.phone
+    assert message.provider_message_id == "SM" + "1".zfill(32)
+    assert message.sent_to == world.patient_x.user.phone
     assert len(sms.sent) == 1 and "We missed you" in sms.sent[0].body
 
 

@@ -3,92 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from flask import Blueprint, Flask
-from werkzeug.routing import Rule
 
 from server import policy
 from server.models import Role
-from tests.conftest import Client, World, sign_in_as
+from tests.conftest import Client, World, call, endpoint_urls, sign_in_as
 
 SIGN_IN_PAGES = ("/sign-in", "/staff/sign-in")
 
 
-def _things_of_patient_x(world: World) -> dict[str, int]:
-    """An appointment of patient X (clinic A), with an answer on the worklist."""
-    from datetime import timedelta
-
-    from server.models import MeetingKind, PatientAnswer, ServiceKind, WorkItem
-    from server.models.base import utcnow
-    from server.services import appointments
-
-    existing = getattr(world, "_ids", None)
-    if existing:
-        return existing  # type: ignore[no-any-return]
-    appointment = appointments.create(world.patient_x, appointments.AppointmentInput(
-        starts_at=utcnow() + timedelta(days=3), duration_minutes=30, service=ServiceKind.GP,
-        service_name="Legekontoret", meeting=MeetingKind.IN_PERSON), world.doctor_a)
-    appointments.answer(appointment, PatientAnswer.CONFIRMED)
-    from sqlalchemy import select
-
-    from server.extensions import db
-
-    item = db.session.scalars(select(WorkItem)).one()
-    from server.services import take_home
-    from tests.conftest import Factory
-
-    request = take_home.decide(Factory().take_home(world.patient_x), take_home.DecisionInput(
-        take_home.Outcome.APPROVE, "Stabil lenge."), world.doctor_a)
-    from server.services import relatives
-
-    invitation = relatives.invite(world.patient_x, relatives.InviteInput(
-        "Rita", "søster", phone="+4790000001", scopes=relatives.SCOPES))
-    access = relatives.accept(invitation, world.relative)
-    relatives.save_agreement(access, relatives.AgreementInput("Støtte", "Svar", "Lege", "Månedlig"),
-                             world.doctor_a)
-    pending = relatives.invite(world.patient_x, relatives.InviteInput(
-        "Ola", "venn", phone="+4790000002"))
-    world._ids = {"appointment_id": appointment.id, "item_id": item.id,  # type: ignore[attr-defined]
-                  "request_id": request.id, "clinic_id": world.clinic_a.id,
-                  "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token"}  # type: ignore[attr-defined]
-    return world._ids  # type: ignore[attr-defined,no-any-return]
-
-
-def endpoint_urls(app: Flask, world: World) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every rule, with ids of patient X filled in."""
-    values: dict[str, Any] = {
-        "patient_id": world.patient_x.id,
-        "passkey_id": 999,
-        "filename": "icon-192.png",
-        "lang": "nb",
-        "key": "how_are_things",
-        **_things_of_patient_x(world),
-    }
-    found = []
-    rule: Rule
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        method = "GET" if "GET" in (rule.methods or ()) else "POST"
-        with app.test_request_context():
-            from flask import url_for
-
-            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
-        found.append((rule.endpoint, method, url))
-    return found
-
-
-def call(client: Client, method: str, url: str) -> Any:
-    if method == "GET":
-        return client.get(url)
-    token = client.csrf_token("/")
-    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
-
-
-def test_the_matrix_covers_every_endpoint(app: Flask, world: World) -> None:
-    endpoints = {e for e, _, _ in endpoint_urls(app, world)}
+def test_the_matrix_covers_every_endpoint(app: Flask, things: dict[str, int | str]) -> None:
+    endpoints = {e for e, _, _ in endpoint_urls(app, things)}
     assert len(endpoints) >= 25
     for endpoint in endpoints:
         blueprint = endpoint.split(".")[0]
@@ -97,9 +24,9 @@ def test_the_matrix_covers_every_endpoint(app: Flask, world: World) -> None:
 
 
 def test_every_endpoint_is_public_or_refuses_anonymous_users(
-    app: Flask, world: World, client: Client
+    app: Flask, things: dict[str, int | str], client: Client
 ) -> None:
-    for endpoint, method, url in endpoint_urls(app, world):
+    for endpoint, method, url in endpoint_urls(app, things):
         response = call(client, method, url)
         if policy.is_public(endpoint):
             assert response.status_code < 500, endpoint
@@ -113,11 +40,11 @@ def test_every_endpoint_is_public_or_refuses_anonymous_users(
 
 @pytest.mark.parametrize("who", ["patient_x", "relative", "doctor_a", "nurse_b"])
 def test_roles_only_reach_their_own_areas(
-    app: Flask, world: World, client: Client, who: str
+    app: Flask, world: World, things: dict[str, int | str], client: Client, who: str
 ) -> None:
     user = world.patient_x.user if who == "patient_x" else getattr(world, who)
     sign_in_as(client, user)
-    for endpoint, method, url in endpoint_urls(app, world):
+    for endpoint, method, url in endpoint_urls(app, things):
         if policy.is_public(endpoint) or endpoint in policy.ANY_SIGNED_IN:
             continue
         allowed = user.role in policy.AREA_ROLES[endpoint.split(".")[0]]
@@ -132,10 +59,10 @@ def test_roles_only_reach_their_own_areas(
 
 
 def test_staff_of_another_clinic_get_404_on_every_patient_page(
-    app: Flask, world: World, client: Client
+    app: Flask, world: World, things: dict[str, int | str], client: Client
 ) -> None:
     sign_in_as(client, world.nurse_b)
-    patient_urls = [(e, m, u) for e, m, u in endpoint_urls(app, world)
+    patient_urls = [(e, m, u) for e, m, u in endpoint_urls(app, things)
                     if u.startswith("/staff") and re.search(r"/\d+", u)]
     assert len(patient_urls) >= 5
     for endpoint, method, url in patient_urls:
@@ -201,9 +128,9 @@ def test_each_role_lands_on_its_own_home(world: World, new_client) -> None:  # t
 
 @pytest.mark.parametrize("area", ["appointments.", "take_home."])
 def test_another_patient_gets_404_on_every_page_of_mine(
-    app: Flask, world: World, client: Client, area: str
+    app: Flask, world: World, things: dict[str, int | str], client: Client, area: str
 ) -> None:
-    urls = [(e, m, u) for e, m, u in endpoint_urls(app, world)
+    urls = [(e, m, u) for e, m, u in endpoint_urls(app, things)
             if e.startswith(area) and re.search(r"/\d+", u)]
     assert len(urls) >= 4
     sign_in_as(client, world.patient_y.user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,11 @@ def config_overrides() -> dict[str, Any]:
     return {"twilio_auth_token": TOKEN, "public_base_url": BASE}
 
 
+def sid(name: str) -> str:
+    """A message id in Twilio's format (SM and 32 hex digits), made from a short name."""
+    return "SM" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+
+
 def post(client: Client, path: str, params: dict[str, str], signature: str | None = "auto") -> Any:
     if signature == "auto":
         signature = RequestValidator(TOKEN).compute_signature(BASE + path, params)
@@ -48,8 +54,9 @@ def post(client: Client, path: str, params: dict[str, str], signature: str | Non
     return client.post(path, data=params, headers=headers)
 
 
-def reply(client: Client, sid: str, sender: str, body: str) -> Any:
-    return post(client, "/webhooks/sms/inbound", {"MessageSid": sid, "From": sender, "Body": body})
+def reply(client: Client, name: str, sender: str, body: str) -> Any:
+    return post(client, "/webhooks/sms/inbound", {"MessageSid": sid(name), "From": sender,
+                                                  "Body": body})
 
 
 def remind(make: Factory, world: World, **fields: Any):  # type: ignore[no-untyped-def]
@@ -62,15 +69,15 @@ def remind(make: Factory, world: World, **fields: Any):  # type: ignore[no-untyp
 @pytest.mark.parametrize("signature", [None, "", "bm90LWEtc2lnbmF0dXJl"])
 def test_unsigned_or_wrongly_signed_requests_get_403(client: Client, world: World,
                                                      signature: str | None) -> None:
-    params = {"MessageSid": "SM1", "From": world.patient_x.user.phone, "Body": "JA"}
+    params = {"MessageSid": sid("1"), "From": world.patient_x.user.phone, "Body": "JA"}
     assert post(client, "/webhooks/sms/inbound", params, signature).status_code == 403
-    assert post(client, "/webhooks/sms/status", {"MessageSid": "SM1", "MessageStatus": "failed"},
+    assert post(client, "/webhooks/sms/status", {"MessageSid": sid("1"), "MessageStatus": "failed"},
                 signature).status_code == 403
     assert db.session.scalar(select(InboundSms)) is None
 
 
 def test_signature_over_other_parameters_is_refused(client: Client, world: World) -> None:
-    signed = {"MessageSid": "SM1", "From": world.patient_x.user.phone, "Body": "JA"}
+    signed = {"MessageSid": sid("1"), "From": world.patient_x.user.phone, "Body": "JA"}
     signature = RequestValidator(TOKEN).compute_signature(BASE + "/webhooks/sms/inbound", signed)
     tampered = {**signed, "Body": "STOPP"}
     assert post(client, "/webhooks/sms/inbound", tampered, signature).status_code == 403

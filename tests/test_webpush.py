@@ -53,9 +53,10 @@ def vapid_keys() -> tuple[str, str]:
 @pytest.fixture
 def config_overrides(vapid_keys: tuple[str, str]) -> dict[str, Any]:
     private, public = vapid_keys
+    # The stand-in push service listens on loopback, which only tests may allow.
     return {"vapid_private_key": private, "vapid_public_key": public,
             "vapid_subject": "mailto:drift@folge.invalid", "push_ttl_seconds": TTL,
-            "push_timeout_seconds": 5}
+            "push_timeout_seconds": 5, "push_allow_loopback": True}
 
 
 # -- the stand-in push service -------------------------------------------------
@@ -322,5 +323,69 @@ def test_oversized_payload_is_refused_before_sending(browser: Browser, push_serv
 def test_broken_subscription_keys_are_permanent(browser: Browser, push_service: PushService) -> None:
     browser.subscription.p256dh = b64url(b"\x04" + b"\x00" * 64)  # not a point on the curve
     with pytest.raises(PermanentDeliveryError):
+        send(browser.subscription, PAYLOAD)
+    assert push_service.received == []
+
+
+# -- where the server may connect (security review item 1) ---------------------------------
+
+def _without_loopback(app: Flask) -> None:
+    app.config["FOLGE"] = dataclasses.replace(app.config["FOLGE"], push_allow_loopback=False)
+
+
+def _resolve_to(monkeypatch: pytest.MonkeyPatch, *answers: tuple[str, int]) -> list[str]:
+    """Make DNS answer each lookup with the next of ``answers`` (the last one repeats)."""
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def fake(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in ("127.0.0.1", "::1"):
+            return real(host, port, *args, **kwargs)
+        address, real_port = answers[min(len(asked), len(answers) - 1)]
+        asked.append(host)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, real_port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return asked
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.5", "192.168.1.20", "172.16.0.1",
+                                     "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+                                     "::1", "fe80::1", "::ffff:127.0.0.1", "fd00::1"])
+def test_push_host_resolving_to_an_internal_address_is_never_called(
+        app: Flask, make: Any, push_service: PushService, monkeypatch: pytest.MonkeyPatch,
+        address: str) -> None:
+    _without_loopback(app)
+    patient = make.patient(make.clinic())
+    browser = subscribe("https://fcm.googleapis.com/fcm/send/abc", patient.user_id)
+    _resolve_to(monkeypatch, (address, push_service.port))
+    with pytest.raises(PermanentDeliveryError, match="not public"):
+        send(browser.subscription, PAYLOAD)
+    assert push_service.received == []
+
+
+def test_a_dns_answer_that_changes_after_the_check_reaches_nothing(
+        app: Flask, make: Any, push_service: PushService,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: public when checked, loopback when connecting. The socket's own peer
+    address is checked after it connects, so nothing is sent."""
+    _without_loopback(app)
+    patient = make.patient(make.clinic())
+    browser = subscribe("https://fcm.googleapis.com/fcm/send/abc", patient.user_id)
+    asked = _resolve_to(monkeypatch, ("142.250.74.10", 443), ("127.0.0.1", push_service.port))
+    with pytest.raises(PermanentDeliveryError, match="not public"):
+        send(browser.subscription, PAYLOAD)
+    assert len(asked) >= 2  # checked once, then looked up again by the connection
+    assert push_service.received == []
+
+
+def test_a_stored_endpoint_off_the_push_services_is_not_called(
+        app: Flask, make: Any, push_service: PushService) -> None:
+    """A row that got in some other way (an old version, a hand edit) is checked again."""
+    _without_loopback(app)
+    patient = make.patient(make.clinic())
+    browser = subscribe("https://0x7f.1/x", patient.user_id)
+    with pytest.raises(PermanentDeliveryError, match="allowed push service"):
         send(browser.subscription, PAYLOAD)
     assert push_service.received == []

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
+
+from server.forms.base import Form
 
 REASON_LIMIT = 500
 
 
-class CannotComeForm(FlaskForm):
+class CannotComeForm(Form):
     reason = TextAreaField(
         _l("Reason (if you want to tell us)"),
         validators=[Optional(), Length(max=REASON_LIMIT,
@@ -19,7 +20,7 @@ class CannotComeForm(FlaskForm):
     call_me = BooleanField(_l("Call me to find a new time"))
 
 
-class NewTimeForm(FlaskForm):
+class NewTimeForm(Form):
     reason = TextAreaField(
         _l("Which times suit you? (optional)"),
         validators=[Optional(), Length(max=REASON_LIMIT,
@@ -31,7 +32,7 @@ def _time_choices(start: int, end: int) -> list[tuple[str, str]]:
     return [(f"{h:02d}:00", f"{h:02d}:00") for h in range(start, end)]
 
 
-class ReminderSettingsForm(FlaskForm):
+class ReminderSettingsForm(Form):
     first = SelectField(_l("First choice"))
     second = SelectField(_l("Second choice"))
     third = SelectField(_l("Third choice"))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from server.forms.base import Form
 from server.forms.common import MobileNumber
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(Form):
     phone = StringField(
         _l("Mobile number"),
         description=_l("The number your clinic has registered for you. We send a code to it."),
@@ -22,7 +22,7 @@ class PhoneForm(FlaskForm):
     normalized: str = ""
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         _l("Code from the SMS"),
         description=_l("6 digits"),
@@ -38,7 +38,7 @@ class CodeForm(FlaskForm):
             raise ValidationError(_l("The code has 6 digits."))
 
 
-class StaffPasswordForm(FlaskForm):
+class StaffPasswordForm(Form):
     email = EmailField(
         _l("Work email"),
         validators=[
@@ -57,7 +57,7 @@ class StaffPasswordForm(FlaskForm):
     )
 
 
-class TotpForm(FlaskForm):
+class TotpForm(Form):
     code = StringField(
         _l("Code from your authenticator app"),
         description=_l("6 digits"),

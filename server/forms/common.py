@@ -10,6 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, HiddenField, IntegerField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
+from server.forms.base import Form
+from server.numbers import whole_number
 from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_mobile
 
@@ -34,11 +36,11 @@ def attach_error(form: FlaskForm, error: DomainError) -> bool:
     return True
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button-only form: CSRF protection for a single action."""
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     #: Where to go back to; only a local path is accepted.
     next = HiddenField()
 
@@ -63,22 +65,21 @@ class DayField(DateField):
 
 
 class WholeNumberField(IntegerField):
-    """An integer field with our own translated message for text that is not a number."""
+    """An integer field with our own translated message for text that is not a number
+    (read by server/numbers.py: ASCII digits only, so "²" or 5,000 digits are refused)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = (valuelist[0] if valuelist else "") or ""
         if not str(text).strip():
             self.data = None
             return
-        try:
-            self.data = int(str(text).strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Write a whole number, for example 14.")) from None
+        self.data = whole_number(text, -(10**9), 10**9)
+        if self.data is None:
+            raise ValueError(_l("Write a whole number, for example 14."))
 
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """From and to dates for figures (a GET form: it only chooses what to show)."""
 
     class Meta:

@@ -7,17 +7,17 @@ request by server/services/feedback.check_scores rather than declared here.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from server.forms.base import Form
 from server.services.feedback import COMMENT_MAX
 
 TEAM = "team"
 ANONYMOUS = "anonymous"
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     client_key = HiddenField()
     invitation = HiddenField()
     comment = TextAreaField(
@@ -30,7 +30,7 @@ class CheckInForm(FlaskForm):
                  (ANONYMOUS, _l("The clinic as a whole, without my name"))])
 
 
-class FeedbackSettingsForm(FlaskForm):
+class FeedbackSettingsForm(Form):
     you_said_we_did = TextAreaField(
         _l("“You said, we did”: what the clinic changed after feedback"),
         validators=[Optional(), Length(max=8000, message=_l(

@@ -4,10 +4,10 @@ and for staff registering a relative and an agreement."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from server.forms.base import Form
 from server.forms.common import DayField, MobileNumber, MultiCheckboxField
 from server.labels import (
     CONSENT_METHODS,
@@ -27,7 +27,7 @@ def _max(limit: int) -> Length:
     return Length(max=limit, message=_l("Please keep it under %(max)d characters.", max=limit))
 
 
-class AccessForm(FlaskForm):
+class AccessForm(Form):
     scopes = MultiCheckboxField(_l("What may they do?"), choices=list(RELATIVE_SCOPES.items()))
     ends_on = DayField(_l("Access ends on (optional)"), validators=[Optional()],
                        description=_l("Leave empty to keep it until you end it."))
@@ -63,13 +63,13 @@ class StaffRegisterForm(InviteForm):
         DataRequired(message=_l("Enter a date, for example 24.12.2026."))])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(Form):
     phone = StringField(_l("Your mobile number"), validators=[MobileNumber()],
                         description=_l("We send a code to it. You sign in with it later."),
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(Form):
     kind = RadioField(_l("What is it about?"), choices=list(OBSERVATION_KINDS.items()),
                       validators=[InputRequired(message=_l("Choose what it is about."))])
     text = TextAreaField(_l("What do you want the care team to know?"), validators=[
@@ -77,7 +77,7 @@ class ObservationForm(FlaskForm):
         _max(OBSERVATION_MAX)])
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(Form):
     role = TextAreaField(_l("The relative's role"), validators=[Optional(), _max(AGREEMENT_MAX)])
     expectations = TextAreaField(_l("What they can expect from the clinic"),
                                  validators=[Optional(), _max(AGREEMENT_MAX)])

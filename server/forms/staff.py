@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from server.forms.base import Form
 from server.forms.common import MobileNumber
 
 
-class RegisterPhoneForm(FlaskForm):
+class RegisterPhoneForm(Form):
     phone = StringField(
         _l("The patient's mobile number"),
         description=_l("We send a code to this number. Ask the patient to read it to you."),
@@ -21,7 +21,7 @@ class RegisterPhoneForm(FlaskForm):
     normalized: str = ""
 
 
-class VerifyPhoneForm(FlaskForm):
+class VerifyPhoneForm(Form):
     code = StringField(
         _l("Code the patient read to you"),
         description=_l("6 digits"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from server.forms.base import Form
 from server.forms.common import DayField, WholeNumberField
 from server.labels import MEETINGS, SERVICES
 
@@ -15,7 +15,7 @@ _REQUIRED_DATE = _l("Choose a date.")
 _REQUIRED_TIME = _l("Choose a time, for example 10:30.")
 
 
-class AppointmentForm(FlaskForm):
+class AppointmentForm(Form):
     day = DayField(_l("Date"), validators=[DataRequired(message=_REQUIRED_DATE)])
     at = TimeField(_l("Time"), validators=[DataRequired(message=_REQUIRED_TIME)])
     duration = WholeNumberField(
@@ -39,16 +39,16 @@ class AppointmentForm(FlaskForm):
     cancel_by_at = TimeField(_l("Last time to cancel without a fee"), validators=[Optional()])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     attendance = SelectField(choices=[("attended", _l("Attended")), ("missed", _l("Missed"))])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(message=_l("Choose a CSV file.")),
         FileAllowed(["csv", "txt"], message=_l("The file must be a .csv file.")),
     ])
 
 
-class DoneForm(FlaskForm):
+class DoneForm(Form):
     note = StringField(_l("Note (optional)"), validators=[Length(max=500)])

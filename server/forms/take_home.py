@@ -8,7 +8,6 @@ whose errors name the field they belong to.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     RadioField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from server.forms.base import Form
 from server.forms.common import DayField, MultiCheckboxField, WholeNumberField
 from server.labels import (
     ABROAD,
@@ -43,7 +43,7 @@ def _max(limit: int) -> Length:
     return Length(max=limit, message=_l("Please keep it under %(max)d characters.", max=limit))
 
 
-class PeriodRequestForm(FlaskForm):
+class PeriodRequestForm(Form):
     client_key = HiddenField()
     #: "1" once the patient has chosen to ask beyond the clinic's usual rules.
     ask_anyway = HiddenField(default="")
@@ -64,7 +64,7 @@ class PeriodRequestForm(FlaskForm):
                          validators=[Optional(), _max(NOTE_MAX)])
 
 
-class ArrangementRequestForm(FlaskForm):
+class ArrangementRequestForm(Form):
     client_key = HiddenField()
     ask_anyway = HiddenField(default="")
     change = SelectField(
@@ -80,7 +80,7 @@ class ArrangementRequestForm(FlaskForm):
                          validators=[Optional(), _max(NOTE_MAX)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     outcome = RadioField(
         _l("Decision"),
         choices=[(Outcome.APPROVE, _l("Approve as asked")),
@@ -104,7 +104,7 @@ class DecisionForm(FlaskForm):
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     rules_text = TextAreaField(
         _l("What the clinic takes into account, in plain words"),
         validators=[Optional(), _max(RULES_TEXT_MAX)])
@@ -122,7 +122,7 @@ class RulesForm(FlaskForm):
                                   coerce=int, choices=[])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     place = SelectField(_l("Pickup place"), choices=list(PICKUP_PLACES_STAFF.items()))
     place_name = StringField(_l("Name of the pharmacy or place"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])

@@ -18,6 +18,7 @@ from server.models.credentials import (
     SignInEvent,
     SignInMethod,
     SignInOutcome,
+    StaffPendingSignIn,
     TotpSecret,
 )
 from server.models.feedback import (
@@ -120,6 +121,7 @@ __all__ = [
     "SignInOutcome",
     "StaffMembership",
     "StaffRole",
+    "StaffPendingSignIn",
     "TotpSecret",
     "User",
     "UserSession",

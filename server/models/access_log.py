@@ -28,6 +28,8 @@ class AccessTarget(enum.Enum):
     FEEDBACK = "feedback"  # the patient's check-in answers
     RELATIVES = "relatives"  # the patient's relatives, their scopes, agreements and observations
     PICKUP_PLAN = "pickup_plan"  # the pickup plan (a relative with that scope)
+    NAME = "name"  # the patient's name only: in a list, a search result or a form heading
+    ACCOUNT = "account"  # the patient's account: sign-in number, disabling, enabling
 
 
 class AccessLogEntry(Base):

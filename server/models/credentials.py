@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
+from server.sealing import SealedString
 
 
 class CodePurpose(enum.Enum):
@@ -30,6 +31,12 @@ class OneTimeCode(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: HMAC-SHA256 of the code, keyed with the secret key and the attempt id.
     code_hash: Mapped[str | None] = mapped_column(String(64))
+    #: The first attempt of those sharing this code (its own id when it is the first); the
+    #: code is derived from it (server/services/codes.py). Indexed to end them together.
+    group_id: Mapped[str | None] = mapped_column(String(43), index=True)
+    #: On the group's first attempt: how often, and when last, the code was sent.
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failed_tries: Mapped[int] = mapped_column(Integer, default=0)
@@ -56,17 +63,41 @@ class TotpSecret(Base):
     __tablename__ = "totp_secret"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    #: The base32 seed, sealed with FOLGE_DATA_KEY (server/sealing.py): the database holds
+    #: only ciphertext.
+    secret: Mapped[str] = mapped_column(SealedString(255))
     #: The last accepted 30-second time step; a code at or before it is refused.
     last_used_step: Mapped[int] = mapped_column(Integer, default=0)
+    #: Wrong codes since the last sign-in, over all pending sign-ins (see staff_auth).
+    failed_tries: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffPendingSignIn(Base):
+    """A staff sign-in between a correct password and the second factor.
+
+    Kept on the server, not in the cookie, so wrong codes are counted where a
+    replayed or parallel request cannot reset them.
+    """
+
+    __tablename__ = "staff_pending_sign_in"
+
+    #: Random id, kept in the browser's session.
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Codes tried, right or wrong; taken before the code is checked (see staff_auth).
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when the sign-in is finished or given up (too many wrong codes).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SignInMethod(enum.Enum):
     SMS_CODE_REQUEST = "sms_code_request"
     SMS_CODE = "sms_code"
     PASSKEY = "passkey"
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 (the name of a sign-in method)
     TOTP = "totp"
     SIGN_OUT = "sign_out"
 

@@ -25,7 +25,9 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: Why it ended: signed_out, idle, expired, disabled.
+    #: Why it ended: signed_out, idle, expired, disabled, access_revoked, signed_out_elsewhere.
     end_reason: Mapped[str | None] = mapped_column(String(32))
+    #: What the person sees on "Where you are signed in", e.g. "Chrome on Android".
+    device: Mapped[str] = mapped_column(String(100), default="")
 
     user: Mapped[User] = relationship()

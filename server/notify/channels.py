@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from server.extensions import db
+from server.links import public_url
 from server.models import Channel, MessagePurpose, OutboxMessage, PushSubscription
 from server.models.base import utcnow
 from server.notify import sms, texts
@@ -47,6 +47,8 @@ def _send_push(message: OutboxMessage, key: str) -> Delivered:
     delivered: list[str] = []
     temporary: TemporaryDeliveryError | None = None
     for subscription in subscriptions:
+        if subscription.user_id != message.receiver.id:
+            continue  # one owner per endpoint, checked again at the moment of sending
         try:
             delivered.append(webpush.send(subscription, payload, topic=None))
             subscription.last_success_at = utcnow()
@@ -71,10 +73,8 @@ def _send_sms(message: OutboxMessage, key: str) -> Delivered:
             Channel.SMS.value not in message.patient.contact_channels:
         raise ChannelUnavailable("the patient turned SMS off (STOPP)")
     text = texts.render_message(message, Channel.SMS.value)
-    base = current_app.config["FOLGE"].public_base_url
-    callback = f"{base}/webhooks/sms/status" if base else None
     sent = sms.provider().send(user.phone, text.body, idempotency_key=key,
-                               status_callback=callback)
+                               status_callback=public_url("webhooks.status"))
     return Delivered(provider_id=sent.provider_id, sent_to=user.phone)
 
 

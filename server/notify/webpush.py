@@ -41,6 +41,13 @@ from pywebpush import WebPushException, webpush
 from server.config import Config
 from server.models import PushSubscription
 from server.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
+from server.notify.push_endpoints import (
+    BlockedAddress,
+    check_resolves_publicly,
+    endpoint_allowed,
+    public_only_session,
+)
+from server.numbers import whole_number
 
 #: Largest plaintext that fits one aes128gcm record of 4096 bytes (RFC 8291, section 4).
 #: Push services reject bigger messages with 413, so we refuse them before sending.
@@ -118,8 +125,9 @@ def _retry_after(value: str | None) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    seconds = whole_number(value, 0, 7 * 86400)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -163,10 +171,14 @@ def send(subscription: PushSubscription, payload: dict[str, Any], *, ttl: int | 
             raise ValueError("a push topic is 1-32 characters of A-Z, a-z, 0-9, '-' and '_'")
         headers["Topic"] = topic
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    allow_loopback = config.push_allow_loopback
+    if not endpoint_allowed(subscription.endpoint, config.push_hosts, allow_loopback):
+        raise PermanentDeliveryError("push endpoint is not on an allowed push service")
     size = len(data.encode())
     if size > MAX_PAYLOAD_BYTES:
         raise PermanentDeliveryError(f"push payload is {size} bytes; at most {MAX_PAYLOAD_BYTES} fit")
     try:
+        check_resolves_publicly(subscription.endpoint, allow_loopback)
         response = webpush(
             subscription_info={"endpoint": subscription.endpoint,
                                "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
@@ -177,11 +189,14 @@ def send(subscription: PushSubscription, payload: dict[str, Any], *, ttl: int | 
             ttl=ttl or config.push_ttl_seconds,
             timeout=timeout or config.push_timeout_seconds,
             headers=headers,
+            requests_session=public_only_session(allow_loopback),
         )
     except WebPushException as exc:
         if exc.response is not None:
             raise _error_for(exc.response) from exc
         raise PermanentDeliveryError(f"push subscription is unusable: {exc.message}") from exc
+    except BlockedAddress as exc:
+        raise PermanentDeliveryError(f"push endpoint refused: {exc}") from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
             requests.exceptions.InvalidSchema) as exc:
         raise PermanentDeliveryError(f"push endpoint is not a usable URL: {exc}") from exc

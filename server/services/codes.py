@@ -1,10 +1,24 @@
 """One-time SMS codes for signing in and for verifying a number.
 
-A code has 6 random digits, lives at most 10 minutes, works once, is stored
-only as an HMAC, and belongs to the attempt it was sent for (the attempt id
-lives in the requesting browser's session). Five wrong tries void it.
-Asking for a code for an unknown number creates an attempt without a code,
-so the answer looks the same whether or not the number belongs to someone.
+A code has 6 digits, lives at most 10 minutes, works once, is stored only as
+an HMAC, and belongs to the attempt it was sent for (the attempt id lives in
+the requesting browser's session). Five wrong tries void an attempt.
+
+Sign-in codes are made so that a stranger cannot lock the owner out:
+
+- A number has one live code at a time. Asking again while it is valid (from
+  this browser or another) gives a new attempt with the same code (derived
+  from the first attempt's id with the secret key, so it is never stored) and
+  re-sends it; each browser's attempt counts its own wrong tries. So whoever
+  asks, the SMS the owner has is the code that works, and a stranger's wrong
+  tries void only the stranger's attempt.
+- Re-sending is limited per number (at most every RESEND_AFTER and
+  MAX_SENDS times per code); past that nothing more is sent, but the request is
+  answered as usual, because the owner already has the code. The tight limits
+  are per address and per (number, address), in server/views/auth.py.
+- Asking for a code for an unknown number creates an attempt without a code
+  and the same answer. The SMS is sent after the answer, by
+  server/notify/code_sender.py, so both answers take the same time.
 """
 
 from __future__ import annotations
@@ -17,7 +31,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from server.extensions import db
 from server.models import (
@@ -29,12 +43,19 @@ from server.models import (
     User,
 )
 from server.models.base import utcnow
-from server.notify import sms
+from server.notify.code_sender import CodeSms, sender
 from server.services import sign_in_log
 from server.services.errors import DomainError
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_TRIES = 5
+#: Wrong tries over every attempt sharing one sign-in code before the code is void.
+MAX_WRONG_TRIES_PER_CODE = 10
+#: A live code is re-sent at most this often, and at most MAX_SENDS times in all.
+RESEND_AFTER = timedelta(seconds=60)
+MAX_SENDS = 5
+#: A live code with less time left than this is not shared: a new code is made instead.
+SHARE_WHILE = timedelta(minutes=3)
 
 
 class CodeError(DomainError):
@@ -46,22 +67,42 @@ def _digest(attempt_id: str, code: str) -> str:
     return hmac.new(key, f"{attempt_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+def _code_for(group_id: str) -> str:
+    """The 6-digit code of a group of attempts, from the secret key (never stored)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"sign-in-code:{group_id}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest, 'big') % 1_000_000:06d}"
 
 
-def _send(user: User | None, phone: str, code: str, template: str) -> None:
+def _new_attempt_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _message(user: User | None, phone: str, code: str, template: str) -> CodeSms:
     with force_locale((user.language if user else None) or "nb"):
         body = render_template(template, code=code, minutes=10).strip()
-    sms.provider().send(phone, body)
+    return CodeSms(to=phone, body=body)
+
+
+def _live_group(phone: str, now: object) -> OneTimeCode | None:
+    """The first attempt of the number's live sign-in code, if one may still be shared."""
+    return db.session.scalar(
+        select(OneTimeCode)
+        .where(OneTimeCode.phone == phone, OneTimeCode.purpose == CodePurpose.SIGN_IN,
+               OneTimeCode.id == OneTimeCode.group_id, OneTimeCode.used_at.is_(None),
+               OneTimeCode.voided_at.is_(None), OneTimeCode.expires_at > now + SHARE_WHILE)
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+    )
 
 
 def request_sign_in_code(phone: str) -> str:
     """Start a sign-in attempt for ``phone`` (E.164) and return its id.
 
     A code is sent only when the number belongs to an active patient or
-    relative whose number staff have verified.
+    relative whose number staff have verified, and only within the re-send limits.
     """
+    now = utcnow()
     user = db.session.scalar(
         select(User).where(
             User.phone == phone,
@@ -70,27 +111,34 @@ def request_sign_in_code(phone: str) -> str:
             User.role.in_([Role.PATIENT, Role.RELATIVE]),
         )
     )
-    attempt = OneTimeCode(
-        id=secrets.token_urlsafe(32),
-        purpose=CodePurpose.SIGN_IN,
-        phone=phone,
-        user_id=user.id if user else None,
-        expires_at=utcnow() + CODE_LIFETIME,
-    )
-    code = None
-    if user is not None:
-        code = _new_code()
-        attempt.code_hash = _digest(attempt.id, code)
+    head = _live_group(phone, now)
+    if head is not None and head.user_id != (user.id if user else None):
+        head = None  # the account behind the number changed: start afresh
+    attempt = OneTimeCode(id=_new_attempt_id(), purpose=CodePurpose.SIGN_IN, phone=phone,
+                          user_id=user.id if user else None, created_at=now, sent_count=0,
+                          failed_tries=0)
+    attempt.group_id = head.id if head is not None else attempt.id
+    attempt.expires_at = head.expires_at if head is not None else now + CODE_LIFETIME
     db.session.add(attempt)
+    message = None
+    if user is not None:
+        code = _code_for(attempt.group_id)
+        attempt.code_hash = _digest(attempt.id, code)
+        sending = head if head is not None else attempt
+        due = sending.last_sent_at is None or now - sending.last_sent_at >= RESEND_AFTER
+        if due and sending.sent_count < MAX_SENDS:
+            sending.sent_count += 1
+            sending.last_sent_at = now
+            message = _message(user, phone, code, "notifications/sms/sign_in_code.txt")
     sign_in_log.record(
         SignInMethod.SMS_CODE_REQUEST,
         SignInOutcome.SUCCESS if user else SignInOutcome.FAILURE,
         user.id if user else None,
-        "" if user else "unknown_number",
+        ("" if message else "not_resent") if user else "unknown_number",
     )
-    if user is not None and code is not None:
-        _send(user, phone, code, "notifications/sms/sign_in_code.txt")
     db.session.commit()
+    if message is not None:
+        sender().submit(message)
     return attempt.id
 
 
@@ -99,19 +147,22 @@ def request_verification_code(user: User | None, phone: str,
     """Send a code to a number being confirmed for ``user`` (staff registering a patient's
     number, or a relative accepting an invitation); return the attempt id."""
     attempt = OneTimeCode(
-        id=secrets.token_urlsafe(32),
+        id=_new_attempt_id(),
         purpose=purpose,
         phone=phone,
         user_id=user.id if user else None,
         expires_at=utcnow() + CODE_LIFETIME,
     )
-    code = _new_code()
+    attempt.group_id = attempt.id
+    code = _code_for(attempt.group_id)
     attempt.code_hash = _digest(attempt.id, code)
+    attempt.sent_count, attempt.last_sent_at = 1, utcnow()
     db.session.add(attempt)
     template = ("notifications/sms/verify_number.txt" if purpose is CodePurpose.VERIFY_PHONE
                 else "notifications/sms/sign_in_code.txt")
-    _send(user, phone, code, template)
+    message = _message(user, phone, code, template)
     db.session.commit()
+    sender().submit(message)
     return attempt.id
 
 
@@ -144,8 +195,14 @@ def check_code(attempt_id: str | None, code: str, purpose: CodePurpose) -> OneTi
     )
     if not ok:
         attempt.failed_tries += 1
-        if attempt.failed_tries >= MAX_WRONG_TRIES:
+        group_tries = db.session.scalar(select(func.sum(OneTimeCode.failed_tries)).where(
+            OneTimeCode.group_id == attempt.group_id)) or 0
+        if attempt.failed_tries >= MAX_WRONG_TRIES or group_tries >= MAX_WRONG_TRIES_PER_CODE:
+            # Too many wrong tries on this browser's attempt; or, over all browsers, on this
+            # code, which then ends for all of them (the owner asks for a new one).
             attempt.voided_at = now
+            if group_tries >= MAX_WRONG_TRIES_PER_CODE:
+                _end_group(attempt.group_id, voided_at=now)
             db.session.commit()
             raise CodeError(
                 _l("The code was typed wrong too many times and no longer works. "
@@ -160,7 +217,19 @@ def check_code(attempt_id: str | None, code: str, purpose: CodePurpose) -> OneTi
             "wrong_code",
         )
     attempt.used_at = now
+    _end_group(attempt.group_id, used_at=now)  # the code works once, in one browser
     return attempt
+
+
+def _end_group(group_id: str | None, **values: object) -> None:
+    """End every attempt that shares a code (used in one browser, or guessed at too often)."""
+    if group_id:
+        db.session.execute(
+            update(OneTimeCode)
+            .where(OneTimeCode.group_id == group_id, OneTimeCode.used_at.is_(None),
+                   OneTimeCode.voided_at.is_(None))
+            .values(**values)
+            .execution_options(synchronize_session=False))
 
 
 def sign_in_with_code(attempt_id: str | None, code: str) -> User:

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from server.extensions import db
 from server.models import MeetingKind, PatientProfile, ServiceKind, User
 from server.models.base import utcnow
+from server.numbers import row_id, whole_number
 from server.services import appointments
 from server.services.errors import DomainError
 from server.services.local_time import to_utc
@@ -60,14 +61,24 @@ def _read(raw: bytes) -> list[dict[str, str]]:
         raise ImportRejected([RowError(0, _("The file must be saved as UTF-8."))]) from None
     sample = text[:2000]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    if "\x00" in text:
+        raise ImportRejected([RowError(0, _("The file contains characters that are not text. "
+                                            "Save it again as CSV (UTF-8)."))])
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ImportRejected([RowError(1, _("Missing columns: %(columns)s",
-                                            columns=", ".join(missing)))])
-    reader.fieldnames = header
-    rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise ImportRejected([RowError(1, _("Missing columns: %(columns)s",
+                                                columns=", ".join(missing)))])
+        reader.fieldnames = header
+        rows = [{k: (v or "").strip() for k, v in row.items() if isinstance(k, str) and k}
+                for row in reader]
+    except csv.Error:
+        # A cell longer than the csv module's limit (128 KiB), or broken quoting.
+        raise ImportRejected([RowError(reader.line_num, _(
+            "This line cannot be read as CSV: a cell is far too long or a quote is not "
+            "closed."))]) from None
     if len(rows) > MAX_ROWS:
         raise ImportRejected([RowError(0, _("At most %(n)d lines per file.", n=MAX_ROWS))])
     if not rows:
@@ -78,10 +89,8 @@ def _read(raw: bytes) -> list[dict[str, str]]:
 def _row_input(row: dict[str, str], clinic_ids: set[int]) -> tuple[PatientProfile,
                                                                     appointments.AppointmentInput]:
     """Parse one row, raising ValueError with a message for the person."""
-    try:
-        patient = db.session.get(PatientProfile, int(row["patient"]))
-    except ValueError:
-        patient = None
+    number = row_id(row["patient"])
+    patient = db.session.get(PatientProfile, number) if number is not None else None
     if patient is None or patient.clinic_id not in clinic_ids:
         raise ValueError(_("Unknown patient number “%(value)s”.", value=row["patient"]))
     try:
@@ -102,11 +111,10 @@ def _row_input(row: dict[str, str], clinic_ids: set[int]) -> tuple[PatientProfil
         meeting = MeetingKind((row.get("meeting") or "in_person").lower())
     except ValueError:
         raise ValueError(_("Unknown kind of meeting “%(value)s”.", value=row["meeting"])) from None
-    try:
-        duration = int(row.get("duration") or 30)
-    except ValueError:
-        raise ValueError(_("The length “%(value)s” is not a number of minutes.",
-                           value=row["duration"])) from None
+    duration = whole_number(row.get("duration") or "30", 5, 720)
+    if duration is None:
+        raise ValueError(_("The length “%(value)s” is not a number of minutes from 5 to 720.",
+                           value=row["duration"]))
     if not row["service_name"]:
         raise ValueError(_("The service name is empty."))
     cancel_by = None

@@ -34,7 +34,8 @@ def _row(pdf: FPDF, label: str, value: str) -> None:
 
 def render_dispensing_notice(request: TakeHomeRequest, now: datetime | None = None) -> bytes:
     """The notice for a granted period request. Needs an app context."""
-    assert request.approved_first_day is not None and request.approved_last_day is not None
+    if request.approved_first_day is None or request.approved_last_day is None:
+        raise ValueError("a dispensing notice needs an approved period")
     now = now or utcnow()
     clinic = request.clinic
     patient = request.patient

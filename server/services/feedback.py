@@ -41,6 +41,7 @@ from server.models import (
     WorkKind,
 )
 from server.models.base import utcnow
+from server.numbers import whole_number
 from server.services import instruments, outbox
 from server.services.errors import DomainError
 from server.services.instruments import Instrument
@@ -148,10 +149,9 @@ def check_scores(instrument: Instrument, raw: dict[str, object],
         value = raw.get(key)
         if value is None or value == "":
             raise FeedbackError(_l("Choose a number from 0 to 10."), "missing", key)
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise FeedbackError(_l("Choose a number from 0 to 10."), "not_a_number", key) from None
+        number = whole_number(value, -(10**9), 10**9)
+        if number is None:
+            raise FeedbackError(_l("Choose a number from 0 to 10."), "not_a_number", key)
         if number not in instruments.SCALE:
             raise FeedbackError(_l("Choose a number from 0 to 10."), "out_of_range", key)
         scores[key] = number
@@ -473,12 +473,13 @@ def parse_scores(text: str) -> list[int] | None:
     numbers: list[int] = []
     for token in re.findall(r"\d+|[^\W\d_]+|[^\w\s]", cleaned):
         if token.isdigit():
-            if len(token) > 2:
+            number = whole_number(token, 0, 99)
+            if number is None:
                 return None
-            numbers.append(int(token))
+            numbers.append(number)
         elif token in _NUMBER_WORDS:
             numbers.append(_NUMBER_WORDS[token])
-        elif token in _POLITE or token in ",.;:/-–!?()":
+        elif token in _POLITE or token in ",.;:/-–!?()":  # noqa: S105 (a word, not a secret)
             continue
         else:
             return None

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from webauthn import (
     base64url_to_bytes,
     generate_authentication_options,
@@ -72,6 +73,11 @@ def finish_registration(
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise PasskeyError(_l("The passkey could not be added. Try again."), "invalid") from exc
+    taken = PasskeyError(_l("This passkey is already added to an account. Sign in with it, or "
+                            "add another one."), "taken")
+    if db.session.scalar(select(Passkey.id).where(
+            Passkey.credential_id == verified.credential_id)) is not None:
+        raise taken
     passkey = Passkey(
         user_id=user.id,
         credential_id=verified.credential_id,
@@ -80,7 +86,11 @@ def finish_registration(
         name=name[:100],
     )
     db.session.add(passkey)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same credential, added twice at once
+        db.session.rollback()
+        raise taken from None
     return passkey
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -13,6 +11,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import MessagePurpose, PatientProfile, PushSubscription, User
 from server.models.base import utcnow
+from server.notify.push_endpoints import endpoint_allowed
 from server.services import outbox
 from server.services.errors import DomainError
 
@@ -21,43 +20,37 @@ class PushError(DomainError):
     """A subscription that cannot be stored."""
 
 
-def _endpoint_allowed(endpoint: str) -> bool:
-    """Only https push services on public host names; never our own network.
-
-    The server posts to whatever endpoint a browser registered, so a private or
-    loopback address would let a user make the server call into the network.
-    Tests may allow local receivers with ``app.config["PUSH_ALLOW_LOCAL"]``.
-    """
-    parts = urlsplit(endpoint)
-    if current_app.config.get("PUSH_ALLOW_LOCAL") and parts.hostname in ("127.0.0.1", "localhost"):
-        return parts.scheme in ("http", "https")
-    if parts.scheme != "https" or not parts.hostname:
-        return False
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return parts.hostname != "localhost" and "." in parts.hostname
-    return False
+class EndpointTaken(PushError):
+    """The browser's endpoint is already another account's: the page makes a new one."""
 
 
 def subscribe(user: User, data: Any, label: str = "") -> PushSubscription:
-    """Store (or refresh) this phone's subscription. Commits."""
+    """Store (or refresh) this phone's subscription. Commits.
+
+    An endpoint has one owner. One that belongs to another account is never moved
+    (that would let anyone who learns an endpoint take another person's notifications
+    away): EndpointTaken is raised, and the page asks the browser for a new endpoint.
+    """
     try:
-        endpoint = str(data["endpoint"])
-        p256dh = str(data["keys"]["p256dh"])
-        auth = str(data["keys"]["auth"])
-    except (KeyError, TypeError):
+        endpoint = data["endpoint"]
+        p256dh = data["keys"]["p256dh"]
+        auth = data["keys"]["auth"]
+    except (KeyError, TypeError, IndexError):
         raise PushError(_l("Notifications could not be turned on. Try again."), "format") from None
-    if len(endpoint) > 1000 or not (20 <= len(p256dh) <= 200) or not (10 <= len(auth) <= 100):
+    if not all(isinstance(v, str) for v in (endpoint, p256dh, auth)) or len(endpoint) > 1000 \
+            or not (20 <= len(p256dh) <= 200) or not (10 <= len(auth) <= 100) \
+            or "\x00" in endpoint + p256dh + auth:
         raise PushError(_l("Notifications could not be turned on. Try again."), "format")
-    if not _endpoint_allowed(endpoint):
+    config = current_app.config["FOLGE"]
+    if not endpoint_allowed(endpoint, config.push_hosts, config.push_allow_loopback):
         raise PushError(_l("Notifications could not be turned on. Try again."), "endpoint")
     subscription = db.session.scalar(select(PushSubscription).where(
         PushSubscription.endpoint == endpoint))
+    if subscription is not None and subscription.user_id != user.id:
+        raise EndpointTaken(_l("Notifications could not be turned on. Try again."), "taken")
     if subscription is None:
         subscription = PushSubscription(endpoint=endpoint, user_id=user.id)
         db.session.add(subscription)
-    subscription.user_id = user.id
     subscription.p256dh = p256dh
     subscription.auth = auth
     subscription.active = True

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
+from server.links import public_url
 from server.models import (
     Channel,
     CodePurpose,
@@ -158,12 +159,8 @@ def invite(patient: PatientProfile, data: InviteInput, by_staff: User | None = N
 
 
 def invite_link(token: str) -> str:
-    """The link in the invitation: on FOLGE_PUBLIC_BASE_URL when set, else on the host the
-    patient used (or localhost when made outside a request, as in the demo data)."""
-    base = current_app.config["FOLGE"].public_base_url
-    if not base and has_request_context():
-        return url_for("invite.show", token=token, _external=True)
-    return f"{base or 'http://localhost:8000'}/invite/{token}"
+    """The link in the invitation, on FOLGE_PUBLIC_BASE_URL (never on the request's host)."""
+    return public_url("invite.show", token=token)
 
 
 def invitation_for(token: str) -> RelativeInvitation | None:

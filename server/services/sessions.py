@@ -40,10 +40,11 @@ def idle_limit(role: Role) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def start(user: User) -> str:
-    """Open a new session for ``user`` and return its token. Commits."""
+def start(user: User, device: str = "") -> str:
+    """Open a new session for ``user`` and return its token. Commits. ``device`` names the
+    browser for "Where you are signed in" (services/devices.py)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id))
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, device=device[:100]))
     db.session.commit()
     user.session_token = token
     return token
@@ -108,4 +109,46 @@ def end_all_for(user_id: int, reason: str) -> int:
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason)
     )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _still_open(row: UserSession, now: datetime) -> bool:
+    return row.ended_at is None and \
+        now - row.created_at <= timedelta(hours=_config().session_max_hours) and \
+        now - row.last_seen_at <= idle_limit(row.user.role)
+
+
+def open_for(user: User) -> list[UserSession]:
+    """The user's sessions that are still open, the most recently used first."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())).all()
+    return [row for row in rows if _still_open(row, now)]
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    """Is ``row`` the session of the request holding ``token``?"""
+    return bool(token) and row.token_hash == _hash(str(token))
+
+
+def end_one_of(user: User, session_id: int, reason: str = "signed_out_elsewhere") -> bool:
+    """End one of ``user``'s own sessions (never anyone else's). Commits; True when ended."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == user.id,
+               UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason))
+    db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_others(user: User, token: str, reason: str = "signed_out_elsewhere") -> int:
+    """End every open session of ``user`` except the one holding ``token``. Commits."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+               UserSession.token_hash != _hash(token))
+        .values(ended_at=utcnow(), end_reason=reason))
+    db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -7,6 +7,9 @@ that number was about.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +37,12 @@ from server.services.sms_replies import ReplyIntent, parse_reply
 
 #: Provider statuses that mean the SMS will never arrive.
 FAILED_STATUSES = {"failed", "undelivered"}
+
+#: The same sender and text again within this time, under another provider id, is taken as
+#: a replayed webhook and not acted on (a person who sends "JA" twice means it once).
+REPEAT_WINDOW = timedelta(minutes=10)
+
+log = logging.getLogger("folge.sms")
 
 
 def _patient_for(number: str) -> PatientProfile | None:
@@ -103,13 +112,27 @@ def _reply(inbound: InboundSms, patient: PatientProfile, template: str) -> None:
                    template=template, channels=[Channel.SMS.value])
 
 
+def _repeat_of(from_number: str, body: str) -> int | None:
+    """The id of the same SMS (sender and text) received within REPEAT_WINDOW, if any."""
+    return db.session.scalar(select(InboundSms.id).where(
+        InboundSms.from_number == from_number, InboundSms.body == body,
+        InboundSms.received_at >= utcnow() - REPEAT_WINDOW).limit(1))
+
+
 def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms | None:
-    """Store and act on one inbound SMS. Returns None for a repeat. Commits."""
+    """Store and act on one inbound SMS. Returns None for a repeat (the same provider id,
+    or the same sender and text within REPEAT_WINDOW). Commits."""
+    from_number, body = from_number.replace("\x00", "")[:32], body.replace("\x00", "")[:1600]
     if db.session.scalar(select(InboundSms.id).where(
             InboundSms.provider_message_id == provider_message_id)):
         return None
-    inbound = InboundSms(provider_message_id=provider_message_id, from_number=from_number[:32],
-                         body=body[:1600])
+    earlier = _repeat_of(from_number, body)
+    if earlier is not None:
+        log.warning("inbound SMS %s repeats SMS #%d from the same sender within %s; not acted on",
+                    provider_message_id[:40], earlier, REPEAT_WINDOW)
+        return None
+    inbound = InboundSms(provider_message_id=provider_message_id, from_number=from_number,
+                         body=body)
     db.session.add(inbound)
     try:
         db.session.flush()

@@ -1,19 +1,43 @@
-"""Staff sign-in: email and argon2 password, then a TOTP code that works once."""
+"""Staff sign-in: email and argon2 password, then a TOTP code that works once.
+
+The step between the two is a pending sign-in kept on the server
+(``StaffPendingSignIn``), so wrong second-factor codes are counted where no
+replayed cookie or parallel request can reset them: each try is taken with a
+conditional UPDATE before the code is checked. After MAX_TOTP_TRIES on one
+pending sign-in, or MAX_TOTP_TRIES wrong codes on the account over all its
+pending sign-ins, those are void and the staff member starts again with the
+password.
+"""
 
 from __future__ import annotations
 
+import secrets
 import time
+from datetime import timedelta
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.extensions import db
-from server.models import Role, SignInMethod, SignInOutcome, TotpSecret, User
+from server.models import (
+    Role,
+    SignInMethod,
+    SignInOutcome,
+    StaffPendingSignIn,
+    TotpSecret,
+    User,
+)
+from server.models.base import utcnow
 from server.services import sign_in_log
 from server.services.errors import DomainError
+
+#: Time between a correct password and the second step.
+PENDING_LIFETIME = timedelta(minutes=5)
+#: Codes per pending sign-in, and wrong codes per account, before starting again.
+MAX_TOTP_TRIES = 5
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both cases take as long.
@@ -89,10 +113,85 @@ def verify_totp(user: User, code: str, now: float | None = None) -> None:
                            "wrong_code")
 
 
-def verify_totp_for(user_id: int, code: str) -> User:
-    """Second step for the account that passed the password step; returns it, or raises."""
-    user = db.session.get(User, user_id)
+def start_pending(user: User) -> str:
+    """After a correct password: open the second step and return its id. Commits."""
+    pending = StaffPendingSignIn(id=secrets.token_urlsafe(32), user_id=user.id,
+                                 expires_at=utcnow() + PENDING_LIFETIME)
+    db.session.add(pending)
+    db.session.commit()
+    return pending.id
+
+
+_START_AGAIN = _l("Too many wrong codes. For your safety, sign in again with your email and "
+                  "password.")
+
+
+def _void_pending_of(user_id: int) -> None:
+    db.session.execute(
+        update(StaffPendingSignIn)
+        .where(StaffPendingSignIn.user_id == user_id, StaffPendingSignIn.ended_at.is_(None))
+        .values(ended_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def verify_pending(pending_id: str | None, code: str) -> User:
+    """Second step of a pending sign-in; returns the account, or raises StaffSignInError
+    (code "gone" when the pending sign-in is over and the person must start again)."""
+    now = utcnow()
+    gone = StaffSignInError(_l("Sign in with your email and password first."), "gone")
+    pending = db.session.get(StaffPendingSignIn, pending_id) if pending_id else None
+    if pending is None or pending.ended_at is not None or pending.expires_at <= now:
+        raise gone
+    # Take one try before looking at the code, so parallel requests cannot share a try.
+    taken = db.session.execute(
+        update(StaffPendingSignIn)
+        .where(StaffPendingSignIn.id == pending.id, StaffPendingSignIn.ended_at.is_(None),
+               StaffPendingSignIn.tries < MAX_TOTP_TRIES)
+        .values(tries=StaffPendingSignIn.tries + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if not taken:
+        raise StaffSignInError(_START_AGAIN, "gone")
+    user = db.session.get(User, pending.user_id)
     if user is None or user.disabled_at is not None or user.role is not Role.STAFF:
-        raise StaffSignInError(_l("Sign in with your email and password first."), "gone")
-    verify_totp(user, code)
+        raise gone
+    try:
+        verify_totp(user, code)
+    except StaffSignInError as exc:
+        if exc.code == "reused":
+            raise
+        db.session.execute(update(TotpSecret).where(TotpSecret.user_id == user.id)
+                           .values(failed_tries=TotpSecret.failed_tries + 1))
+        wrong = db.session.scalar(select(TotpSecret.failed_tries).where(
+            TotpSecret.user_id == user.id)) or 0
+        db.session.refresh(pending)
+        if wrong >= MAX_TOTP_TRIES:
+            # Over all of the account's pending sign-ins: every one ends, and the count
+            # starts again with the next correct password.
+            _void_pending_of(user.id)
+            db.session.execute(update(TotpSecret).where(TotpSecret.user_id == user.id)
+                               .values(failed_tries=0))
+        elif pending.tries >= MAX_TOTP_TRIES:
+            pending.ended_at = now
+        else:
+            db.session.commit()
+            raise
+        sign_in_log.record(SignInMethod.TOTP, SignInOutcome.FAILURE, user.id, "too_many")
+        db.session.commit()
+        raise StaffSignInError(_START_AGAIN, "gone") from None
+    pending.ended_at = now
+    db.session.execute(update(TotpSecret).where(TotpSecret.user_id == user.id)
+                       .values(failed_tries=0))
+    db.session.commit()
     return user
+
+
+def pending_is_open(pending_id: str) -> bool:
+    """Is this pending sign-in still waiting for its second step?"""
+    pending = db.session.get(StaffPendingSignIn, pending_id[:43])
+    return pending is not None and pending.ended_at is None and pending.expires_at > utcnow()
+
+
+def email_of(user_id: int) -> str:
+    """The staff account's email in lower case ("" when there is none)."""
+    user = db.session.get(User, user_id)
+    return (user.email or "").lower() if user is not None and user.role is Role.STAFF else ""

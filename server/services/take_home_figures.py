@@ -54,7 +54,8 @@ class Figures:
 
 
 def _days(request: TakeHomeRequest) -> float:
-    assert request.decided_at is not None
+    if request.decided_at is None:
+        raise ValueError("only decided requests have a time to decision")
     return (request.decided_at - request.created_at) / timedelta(days=1)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -24,7 +21,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from server.extensions import limiter
 from server.forms.auth import CodeForm, PhoneForm, StaffPasswordForm, TotpForm
 from server.models import SignInMethod, SignInOutcome, User
-from server.services import codes, passkeys, sessions, sign_in_log, staff_auth
+from server.services import codes, passkeys, sessions, sign_in_log, staff_auth, trusted_devices
+from server.services.devices import device_label
 from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, display_mobile, normalize_mobile
 from server.views.webauthn_context import expected_origins, rp_id
@@ -33,20 +31,62 @@ bp = Blueprint("auth", __name__)
 
 ATTEMPT_KEY = "sign_in_attempt"
 STAFF_PENDING_KEY = "staff_pending"
-#: Seconds between a correct staff password and the TOTP step.
-STAFF_PENDING_SECONDS = 300
+
+# Rate limits (README, "Security"). They slow someone guessing or flooding from a few
+# addresses without locking the owner out: per address, and per (number or email,
+# address), tightly; per number only inside the code service (re-sends of the live code,
+# which the owner already has); per email loosely, and not at all for a browser where
+# that staff member signed in before.
+CODE_REQUEST_LIMIT_PER_ADDRESS = "30 per hour"
+CODE_REQUEST_LIMIT_PER_NUMBER_AND_ADDRESS = "5 per 15 minutes; 20 per day"
+CODE_ENTRY_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+# (S105: rate limits of the password step, not passwords.)
+PASSWORD_LIMIT_PER_ADDRESS = "30 per hour"  # noqa: S105
+PASSWORD_LIMIT_PER_EMAIL_AND_ADDRESS = "5 per 15 minutes"  # noqa: S105
+PASSWORD_LIMIT_PER_EMAIL = "10 per 15 minutes"  # noqa: S105
+PASSWORD_LIMIT_PER_KNOWN_DEVICE = "10 per 15 minutes"  # noqa: S105
+TOTP_LIMIT_PER_ADDRESS = "10 per 5 minutes"
+
+
+def _address() -> str:
+    return request.remote_addr or ""
 
 
 def _phone_key() -> str:
-    """Rate-limit key for code requests: the number asked for."""
+    """Rate-limit key for code requests: the number asked for, from this address."""
     try:
-        return "phone:" + normalize_mobile(request.form.get("phone", ""))
+        number = normalize_mobile(request.form.get("phone", ""))
     except InvalidPhoneNumber:
-        return "phone-invalid:" + (request.remote_addr or "")
+        number = "invalid"
+    return f"phone:{number}|{_address()}"
+
+
+def _email() -> str:
+    return request.form.get("email", "").strip().lower()[:254]
 
 
 def _email_key() -> str:
-    return "email:" + request.form.get("email", "").strip().lower()[:254]
+    return "email:" + _email()
+
+
+def _email_address_key() -> str:
+    return f"email:{_email()}|{_address()}"
+
+
+def _known_device() -> tuple[int, str] | None:
+    """The account and device id of this browser's device cookie, if valid."""
+    return trusted_devices.read(request.cookies.get(trusted_devices.cookie_name()))
+
+
+def _known_device_for_email() -> bool:
+    """Does this browser carry a device cookie for the account of the email typed?"""
+    device = _known_device()
+    return device is not None and staff_auth.email_of(device[0]) == _email()
+
+
+def _device_key() -> str:
+    device = _known_device()
+    return f"device:{device[1]}" if device else "device:none"
 
 
 def home_for(user: User) -> str:
@@ -64,13 +104,13 @@ def _begin_session(user: User) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-    sessions.start(user)
+    sessions.start(user, device_label(request.user_agent.string))
     login_user(user)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes; 10 per day", key_func=_phone_key, methods=["POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(CODE_REQUEST_LIMIT_PER_NUMBER_AND_ADDRESS, key_func=_phone_key, methods=["POST"])
+@limiter.limit(CODE_REQUEST_LIMIT_PER_ADDRESS, methods=["POST"])
 def sign_in() -> str | WerkzeugResponse:
     """Step 1 for patients and relatives: the mobile number."""
     if current_user.is_authenticated:
@@ -86,7 +126,7 @@ def sign_in() -> str | WerkzeugResponse:
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
-@limiter.limit("30 per 15 minutes", methods=["POST"])
+@limiter.limit(CODE_ENTRY_LIMIT_PER_ADDRESS, methods=["POST"])
 def enter_code() -> str | WerkzeugResponse:
     """Step 2: the code from the SMS, checked against this browser's attempt only."""
     if current_user.is_authenticated:
@@ -107,8 +147,13 @@ def enter_code() -> str | WerkzeugResponse:
 
 
 @bp.route("/staff/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", key_func=_email_key, methods=["POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(PASSWORD_LIMIT_PER_EMAIL, key_func=_email_key, methods=["POST"],
+               exempt_when=_known_device_for_email)
+@limiter.limit(PASSWORD_LIMIT_PER_KNOWN_DEVICE, key_func=_device_key, methods=["POST"],
+               exempt_when=lambda: not _known_device_for_email())
+@limiter.limit(PASSWORD_LIMIT_PER_EMAIL_AND_ADDRESS, key_func=_email_address_key,
+               methods=["POST"])
+@limiter.limit(PASSWORD_LIMIT_PER_ADDRESS, methods=["POST"])
 def staff_sign_in() -> str | WerkzeugResponse:
     """Staff step 1: email and password."""
     if current_user.is_authenticated:
@@ -120,30 +165,45 @@ def staff_sign_in() -> str | WerkzeugResponse:
         except staff_auth.StaffSignInError as exc:
             form.password.errors = [str(exc.message)]
         else:
-            session[STAFF_PENDING_KEY] = {"user_id": user.id, "at": time.time()}
+            session[STAFF_PENDING_KEY] = staff_auth.start_pending(user)
             return redirect(url_for("auth.staff_totp"))
     return render_template("auth/staff_sign_in.html", form=form)
 
 
 @bp.route("/staff/sign-in/code", methods=["GET", "POST"])
-@limiter.limit("10 per 5 minutes", methods=["POST"])
+@limiter.limit(TOTP_LIMIT_PER_ADDRESS, methods=["POST"])
 def staff_totp() -> str | WerkzeugResponse:
-    """Staff step 2: the TOTP code."""
-    pending: dict[str, Any] | None = session.get(STAFF_PENDING_KEY)
-    if not pending or time.time() - float(pending.get("at", 0)) > STAFF_PENDING_SECONDS:
+    """Staff step 2: the TOTP code, counted per pending sign-in and per account."""
+    pending = session.get(STAFF_PENDING_KEY)
+    if not isinstance(pending, str) or not staff_auth.pending_is_open(pending):
         session.pop(STAFF_PENDING_KEY, None)
         flash(_("Sign in with your email and password first."), "info")
         return redirect(url_for("auth.staff_sign_in"))
     form = TotpForm()
     if form.validate_on_submit():
         try:
-            user = staff_auth.verify_totp_for(int(pending["user_id"]), form.code.data or "")
+            user = staff_auth.verify_pending(pending, form.code.data or "")
         except staff_auth.StaffSignInError as exc:
-            form.code.errors = [str(exc.message)]
+            if exc.code != "gone":
+                form.code.errors = [str(exc.message)]
+            else:
+                session.pop(STAFF_PENDING_KEY, None)
+                flash(str(exc.message), "info")
+                return redirect(url_for("auth.staff_sign_in"))
         else:
             _begin_session(user)
-            return redirect(home_for(user))
+            response = redirect(home_for(user))
+            _remember_device(response, user)
+            return response
     return render_template("auth/staff_totp.html", form=form)
+
+
+def _remember_device(response: WerkzeugResponse, user: User) -> None:
+    """Give this browser a device cookie for ``user`` (see services/trusted_devices.py)."""
+    production = current_app.config["FOLGE"].is_production
+    response.set_cookie(trusted_devices.cookie_name(), trusted_devices.issue(user.id),
+                        max_age=trusted_devices.MAX_AGE_DAYS * 86400, secure=production,
+                        httponly=True, samesite="Strict", path="/")
 
 
 @bp.route("/sign-out", methods=["POST"])

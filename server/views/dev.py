@@ -1,10 +1,13 @@
-"""Development-only pages. This blueprint is registered only when FOLGE_ENV=development."""
+"""Development-only pages. This blueprint is registered only when FOLGE_ENV=development,
+and even then answers only requests made on this machine (loopback, with no proxy between):
+the outbox shows every sign-in code."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -15,6 +18,24 @@ from server.notify import sms
 from server.services import sms_inbound
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+#: Headers a proxy adds; with one of them the request did not come from this machine's browser.
+_FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
+
+
+def from_this_machine() -> bool:
+    """True for a request from a loopback address that passed through no proxy."""
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(h in request.headers for h in _FORWARDING_HEADERS)
+
+
+@bp.before_request
+def _only_from_this_machine() -> None:
+    if not from_this_machine():
+        abort(404)
 
 
 @bp.get("/outbox")

@@ -13,6 +13,7 @@ from server import policy
 from server.charts import LineChart, line_chart
 from server.forms.feedback import ANONYMOUS, CheckInForm
 from server.models import FeedbackResponse
+from server.numbers import row_id, whole_number
 from server.services import feedback, instruments
 from server.services.feedback import Answer, FeedbackError
 
@@ -65,8 +66,7 @@ def check_in(key: str) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         try:
             scores = feedback.check_scores(instrument, chosen)
-            invitation_id = int(form.invitation.data) if (form.invitation.data or "").isdigit() \
-                else None
+            invitation_id = row_id(form.invitation.data)
             feedback.submit(patient, Answer(
                 instrument=instrument, scores=scores, comment=form.comment.data or "",
                 anonymous=form.destination.data == ANONYMOUS,
@@ -74,9 +74,8 @@ def check_in(key: str) -> str | WerkzeugResponse:
                 invitation_id=invitation_id))
         except FeedbackError as exc:
             if exc.field in instrument.item_keys:
-                errors = {k: str(exc.message) for k in instrument.item_keys if not
-                          str(chosen.get(k, "")).strip().isdigit() or
-                          int(chosen[k]) not in instruments.SCALE}
+                errors = {k: str(exc.message) for k in instrument.item_keys
+                          if whole_number(chosen.get(k), 0, max(instruments.SCALE)) is None}
                 errors.setdefault(exc.field, str(exc.message))
             elif exc.field == "comment":
                 form.comment.errors = [str(exc.message)]

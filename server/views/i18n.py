@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, redirect, request, session
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server.forms.common import LanguageForm
 from server.models.user import LANGUAGES
 from server.services import accounts
+from server.web import safe_next
 
 bp = Blueprint("i18n", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to return to; anything else falls back to the front page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
 
 
 @bp.post("/language")

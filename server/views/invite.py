@@ -18,12 +18,12 @@ from server.forms.relatives import AcceptForm
 from server.models import RelativeInvitation
 from server.services import codes, relatives
 from server.services.relatives import RelativeError
-from server.views.auth import _begin_session, _phone_key
+from server.views.auth import CODE_REQUEST_LIMIT_PER_NUMBER_AND_ADDRESS, _begin_session, _phone_key
 
 bp = Blueprint("invite", __name__, url_prefix="/invite")
 
 ATTEMPT_KEY = "invite_attempt"
-TOKEN_KEY = "invite_token_hash"
+TOKEN_KEY = "invite_token_hash"  # noqa: S105 (the session key's name, not a token)
 
 
 def _invitation(token: str) -> tuple[RelativeInvitation | None, str]:
@@ -46,7 +46,7 @@ def show(token: str) -> str:
 
 
 @bp.route("/<token>", methods=["POST"])
-@limiter.limit("5 per 15 minutes; 10 per day", key_func=_phone_key)
+@limiter.limit(CODE_REQUEST_LIMIT_PER_NUMBER_AND_ADDRESS, key_func=_phone_key)
 @limiter.limit("30 per hour")
 def start(token: str) -> str | WerkzeugResponse:
     """Accept: a signed-in relative accepts at once; others confirm their number first."""

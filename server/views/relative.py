@@ -33,7 +33,7 @@ def home() -> str:
 @bp.get("/patients/<int:patient_id>/")
 def patient(patient_id: int) -> str:
     """What I may see or do for this person: links for my scopes only."""
-    access = policy.get_relative_access_or_404(patient_id)
+    access = policy.get_relative_access_or_404(patient_id, None, AccessTarget.NAME)
     return render_template("relative/patient.html", access=access, form=ConfirmForm())
 
 
@@ -67,7 +67,8 @@ def pickup_plan(patient_id: int) -> str:
 @bp.route("/patients/<int:patient_id>/observations", methods=["GET", "POST"])
 def observe(patient_id: int) -> str | WerkzeugResponse:
     """Tell the care team what I see. The patient can read it too, and the page says so."""
-    access = policy.get_relative_access_or_404(patient_id, RelativeScope.OBSERVATIONS)
+    access = policy.get_relative_access_or_404(patient_id, RelativeScope.OBSERVATIONS,
+                                               AccessTarget.NAME)
     form = ObservationForm()
     if form.validate_on_submit():
         try:
@@ -83,7 +84,7 @@ def observe(patient_id: int) -> str | WerkzeugResponse:
 @bp.post("/access/<int:patient_id>/leave")
 def leave(patient_id: int) -> WerkzeugResponse:
     """End my own access to this person's information."""
-    access = policy.get_relative_access_or_404(patient_id)
+    access = policy.get_relative_access_or_404(patient_id, None, AccessTarget.NAME)
     if ConfirmForm().validate_on_submit():
         relatives.revoke(access, "relative")
         flash(_("Your access has ended."), "success")

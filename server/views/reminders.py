@@ -23,6 +23,7 @@ from server import labels, policy
 from server.forms.appointments import ReminderSettingsForm
 from server.forms.common import ConfirmForm
 from server.services import push, reminder_settings
+from server.services.devices import device_label
 from server.services.errors import DomainError
 
 bp = Blueprint("reminders", __name__, url_prefix="/me")
@@ -91,7 +92,11 @@ def push_subscribe() -> Response | tuple[Response, int]:
     policy.current_patient()
     try:
         push.subscribe(current_user, request.get_json(silent=True),
-                       label=request.user_agent.browser or "")
+                       label=device_label(request.user_agent.string))
+    except push.EndpointTaken as exc:
+        # This browser's endpoint is another account's (a shared phone): the page drops it
+        # and subscribes again, which gives this account an endpoint of its own.
+        return jsonify(error=str(exc.message), resubscribe=True), 409
     except DomainError as exc:
         return jsonify(error=str(exc.message)), 400
     return jsonify(ok=True, message=_("Notifications are on for this phone."))
@@ -100,8 +105,10 @@ def push_subscribe() -> Response | tuple[Response, int]:
 @bp.post("/push/subscription/delete")
 def push_unsubscribe() -> Response:
     """Forget this phone's push subscription."""
-    data = request.get_json(silent=True) or {}
-    push.unsubscribe(current_user, str(data.get("endpoint", "")))
+    data = request.get_json(silent=True)
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    if isinstance(endpoint, str):
+        push.unsubscribe(current_user, endpoint)
     return jsonify(ok=True, message=_("Notifications are off for this phone."))
 
 

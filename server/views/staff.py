@@ -43,7 +43,7 @@ def patient(patient_id: int) -> str:
 @bp.post("/patients/<int:patient_id>/disable")
 def disable(patient_id: int) -> WerkzeugResponse:
     """Disable the patient's account; open sessions end on their next request."""
-    profile = policy.get_patient_or_404(patient_id, "manage_account")
+    profile = policy.get_patient_or_404(patient_id, "manage_account", AccessTarget.ACCOUNT)
     if ConfirmForm().validate_on_submit():
         accounts.disable(profile.user)
         flash(_("The account is disabled. Any open session has ended."), "success")
@@ -53,7 +53,7 @@ def disable(patient_id: int) -> WerkzeugResponse:
 @bp.post("/patients/<int:patient_id>/enable")
 def enable(patient_id: int) -> WerkzeugResponse:
     """Let the patient sign in again."""
-    profile = policy.get_patient_or_404(patient_id, "manage_account")
+    profile = policy.get_patient_or_404(patient_id, "manage_account", AccessTarget.ACCOUNT)
     if ConfirmForm().validate_on_submit():
         accounts.enable(profile.user)
         flash(_("The account can be used again."), "success")
@@ -80,7 +80,8 @@ def register_phone(patient_id: int) -> str | WerkzeugResponse:
 @bp.route("/patients/<int:patient_id>/phone/verify", methods=["GET", "POST"])
 def verify_phone(patient_id: int) -> str | WerkzeugResponse:
     """Check the code the patient read back, then the number may sign in."""
-    profile = policy.get_patient_or_404(patient_id, "register_phone")
+    profile = policy.get_patient_or_404(patient_id, "register_phone",
+                                        AccessTarget.CONTACT_DETAILS)
     pending = session.get(PHONE_ATTEMPT_KEY) or {}
     if pending.get("patient_id") != patient_id:
         flash(_("Write the number first, and we will send a code to it."), "info")

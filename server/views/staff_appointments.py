@@ -57,7 +57,7 @@ def _fill(form: AppointmentForm, appointment: Appointment) -> None:
 @bp.route("/patients/<int:patient_id>/appointments/new", methods=["GET", "POST"])
 def new(patient_id: int) -> str | WerkzeugResponse:
     """Record an appointment at the clinic or at another service."""
-    patient = policy.get_patient_or_404(patient_id, "manage_appointments")
+    patient = policy.get_patient_or_404(patient_id, "manage_appointments", AccessTarget.NAME)
     form = AppointmentForm()
     if form.validate_on_submit():
         try:
@@ -75,7 +75,7 @@ def new(patient_id: int) -> str | WerkzeugResponse:
 @bp.get("/appointments/<int:appointment_id>")
 def show(appointment_id: int) -> str:
     """The appointment with the patient's answer, attendance and every message about it."""
-    appointment = policy.get_appointment_or_404(appointment_id, "view", AccessTarget.APPOINTMENT)
+    appointment = policy.get_appointment_or_404(appointment_id, "view")
     return render_template(
         "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
         attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),

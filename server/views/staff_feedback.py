@@ -15,6 +15,7 @@ from server import policy
 from server.forms.common import PeriodForm
 from server.forms.feedback import FeedbackSettingsForm
 from server.models import AccessTarget, Clinic
+from server.numbers import whole_number
 from server.services import feedback, instruments
 from server.services.local_time import oslo_today
 from server.views.feedback import language, trend_charts
@@ -133,12 +134,12 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         thresholds = {}
         for instrument in checks:
-            raw = values[instrument.key].strip()
-            if not raw.isdigit() or not 0 <= int(raw) <= instrument.max_total:
+            number = whole_number(values[instrument.key], 0, instrument.max_total)
+            if number is None:
                 errors[instrument.key] = _("Write a whole number from 0 to %(max)d.",
                                            max=instrument.max_total)
             else:
-                thresholds[instrument.key] = int(raw)
+                thresholds[instrument.key] = number
         if not errors:
             feedback.save_settings(chosen, thresholds, form.you_said_we_did.data or "",
                                    current_user)

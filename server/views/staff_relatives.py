@@ -33,7 +33,7 @@ def index(patient_id: int) -> str:
 
 @bp.route("/patients/<int:patient_id>/relatives/new", methods=["GET", "POST"])
 def register(patient_id: int) -> str | WerkzeugResponse:
-    patient = policy.get_patient_or_404(patient_id, "manage_relatives")
+    patient = policy.get_patient_or_404(patient_id, "manage_relatives", AccessTarget.NAME)
     form = StaffRegisterForm()
     if form.validate_on_submit():
         try:
@@ -56,8 +56,7 @@ def register(patient_id: int) -> str | WerkzeugResponse:
 @bp.route("/relatives/<int:access_id>/agreement", methods=["GET", "POST"])
 def agreement(access_id: int) -> str | WerkzeugResponse:
     """Record the relative agreement (pårørendeavtale) made together with the patient."""
-    access = policy.get_staff_relative_access_or_404(access_id, "manage_relatives",
-                                                     AccessTarget.RELATIVES)
+    access = policy.get_staff_relative_access_or_404(access_id, "manage_relatives")
     current = relatives.agreement_for(access)
     form = AgreementForm()
     if request.method == "GET" and current is not None:
@@ -74,7 +73,7 @@ def agreement(access_id: int) -> str | WerkzeugResponse:
 
 @bp.get("/relatives/<int:access_id>/agreement.pdf")
 def agreement_pdf(access_id: int) -> Response:
-    access = policy.get_staff_relative_access_or_404(access_id, "view", AccessTarget.RELATIVES)
+    access = policy.get_staff_relative_access_or_404(access_id, "view")
     found = relatives.agreement_for(access)
     if found is None:
         return Response(status=404)

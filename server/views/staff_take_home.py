@@ -43,7 +43,7 @@ def _page(found: TakeHomeRequest, form: DecisionForm, conflict: str = "") -> str
 @bp.get("/take-home/<int:request_id>")
 def show(request_id: int) -> str:
     """The request with what is needed to decide it. Opening it is access-logged."""
-    found = policy.get_take_home_or_404(request_id, "view", AccessTarget.TAKE_HOME)
+    found = policy.get_take_home_or_404(request_id, "view")
     if policy.may("decide_take_home", found.patient):
         take_home.start_review(found)
     return _page(found, DecisionForm())
@@ -51,7 +51,7 @@ def show(request_id: int) -> str:
 
 @bp.post("/take-home/<int:request_id>/decide")
 def decide(request_id: int) -> str | WerkzeugResponse:
-    found = policy.get_take_home_or_404(request_id, "decide_take_home", AccessTarget.TAKE_HOME)
+    found = policy.get_take_home_or_404(request_id, "decide_take_home")
     form = DecisionForm()
     if form.validate_on_submit():
         data = DecisionInput(
@@ -90,7 +90,6 @@ def dispensing_notice(request_id: int) -> Response:
     found = policy.get_take_home_or_404(request_id, "view")
     if found.kind is not RequestKind.PERIOD or not found.is_granted:
         abort(404)
-    policy.record_reads([found.patient], AccessTarget.TAKE_HOME)
     response = Response(render_dispensing_notice(found), mimetype="application/pdf")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="dispensing-notice-{found.id}.pdf"'

@@ -14,15 +14,12 @@ from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
 from server.models import AccessTarget, PatientProfile, WorkKind
 from server.notify.letter import render_letters_pdf
+from server.numbers import row_id
 from server.services import letters, relatives, take_home, worklist
 from server.services.local_time import oslo_today
 from server.views.staff_feedback import feedback_titles
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
-
-
-_TARGETS = {WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
-            WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES}
 
 
 @bp.get("/worklist")
@@ -34,7 +31,7 @@ def index() -> str:
     # Each item is logged as what it shows of the patient.
     shown: dict[AccessTarget, list[PatientProfile]] = defaultdict(list)
     for item in items:
-        shown[_TARGETS.get(item.kind, AccessTarget.APPOINTMENT)].append(item.patient)
+        shown[policy.work_target(item)].append(item.patient)
     shown[AccessTarget.TAKE_HOME].extend(found.patient for found in requests)
     for target, patients in shown.items():
         policy.record_reads(patients, target)
@@ -78,7 +75,7 @@ def letters_pdf() -> Response:
 def letters_printed() -> WerkzeugResponse:
     """Mark the letters listed on the page as printed."""
     if ConfirmForm().validate_on_submit():
-        ids = [int(v) for v in request.form.getlist("message_id") if v.isdigit()]
+        ids = [i for i in map(row_id, request.form.getlist("message_id")) if i is not None]
         count = letters.mark_printed(policy.staff_clinic_ids(current_user), ids)
         flash(_("%(n)d letters marked as printed.", n=count), "success")
     return redirect(url_for("worklist.letter_queue"))

@@ -16,8 +16,27 @@ const post = async (url, body) => {
     body: JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || box.dataset.failed);
+  if (!response.ok) {
+    const error = new Error(data.error || box.dataset.failed);
+    error.resubscribe = Boolean(data.resubscribe);
+    throw error;
+  }
   return data;
+};
+
+// On a shared phone the browser may still hold another account's subscription. The server
+// never moves it to this account; we drop it and ask for a new one, once.
+const subscribeHere = async (registration) => {
+  const options = { userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.publicKey) };
+  const subscription = await registration.pushManager.subscribe(options);
+  try {
+    return await post(box.dataset.subscribeUrl, subscription.toJSON());
+  } catch (err) {
+    if (!err.resubscribe) throw err;
+    await subscription.unsubscribe();
+    const fresh = await registration.pushManager.subscribe(options);
+    return post(box.dataset.subscribeUrl, fresh.toJSON());
+  }
 };
 
 const show = (subscribed, text) => {
@@ -37,10 +56,7 @@ if (box && "serviceWorker" in navigator && "PushManager" in window && box.datase
           show(false, box.dataset.blocked);
           return;
         }
-        const subscription = await registration.pushManager.subscribe({
-          userVisibleOnly: true, applicationServerKey: keyBytes(box.dataset.publicKey),
-        });
-        const result = await post(box.dataset.subscribeUrl, subscription.toJSON());
+        const result = await subscribeHere(registration);
         show(true, result.message);
       } catch (err) {
         show(false, err.message || box.dataset.failed);

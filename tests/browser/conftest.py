@@ -121,7 +121,7 @@ def page(context: BrowserContext) -> Page:
 # -- signing in through the pages ------------------------------------------------
 
 #: Screenshots for a person to look at (390x844); never committed.
-SHOTS = Path("/tmp/shots")
+SHOTS = Path("/tmp/shots")  # noqa: S108 (a place for people to look, never read back)
 
 
 @pytest.fixture
