@@ -21,7 +21,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from flask import Flask, url_for
+from flask import Flask, has_app_context, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
@@ -174,7 +174,10 @@ class Client(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:  # noqa: A003
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        db.session.expire_all()
+            response.get_data()  # read it all, then close: a file response holds a file open
+            response.close()
+        if has_app_context():  # the test's own context; a request thread of a test has none
+            db.session.expire_all()
         return response
 
     def csrf_token(self, page: str = "/sign-in") -> str:

@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
+from server.forms.common import options
 
 REASON_LIMIT = 500
 
@@ -38,13 +39,14 @@ class ReminderSettingsForm(Form):
     third = SelectField(_l("Third choice"))
     evening_before = SelectField(
         _l("Reminder the evening before"),
-        choices=[("", _l("No evening reminder"))] + _time_choices(16, 22),
+        choices=options([("", _l("No evening reminder")), *_time_choices(16, 22)]),
     )
     hours_before = SelectField(
         _l("Reminder before the appointment"),
-        choices=[("", _l("No reminder on the day")), ("1", _l("1 hour before")),
-                 ("2", _l("2 hours before")), ("3", _l("3 hours before")),
-                 ("4", _l("4 hours before"))],
+        choices=options([("", _l("No reminder on the day")), ("1", _l("1 hour before")),
+                         ("2", _l("2 hours before")), ("3", _l("3 hours before")),
+                         ("4", _l("4 hours before"))]),
     )
-    quiet_from = SelectField(_l("Quiet from"), choices=_time_choices(18, 24) + [("00:00", "00:00")])
-    quiet_until = SelectField(_l("Quiet until"), choices=_time_choices(5, 11))
+    quiet_from = SelectField(_l("Quiet from"),
+                             choices=options([*_time_choices(18, 24), ("00:00", "00:00")]))
+    quiet_until = SelectField(_l("Quiet until"), choices=options(_time_choices(5, 11)))

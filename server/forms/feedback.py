@@ -11,6 +11,7 @@ from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
+from server.forms.common import options
 from server.services.feedback import COMMENT_MAX
 
 TEAM = "team"
@@ -26,8 +27,8 @@ class CheckInForm(Form):
             "Please keep it under %(max)d characters.", max=COMMENT_MAX))])
     destination = RadioField(
         _l("Who gets your answer?"), default=TEAM,
-        choices=[(TEAM, _l("My care team, with my name (they can follow up)")),
-                 (ANONYMOUS, _l("The clinic as a whole, without my name"))])
+        choices=options([(TEAM, _l("My care team, with my name (they can follow up)")),
+                         (ANONYMOUS, _l("The clinic as a whole, without my name"))]))
 
 
 class FeedbackSettingsForm(Form):

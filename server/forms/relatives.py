@@ -8,7 +8,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from server.forms.base import Form
-from server.forms.common import DayField, MobileNumber, MultiCheckboxField
+from server.forms.common import DayField, MobileNumber, MultiCheckboxField, options
 from server.labels import (
     CONSENT_METHODS,
     OBSERVATION_KINDS,
@@ -28,7 +28,7 @@ def _max(limit: int) -> Length:
 
 
 class AccessForm(Form):
-    scopes = MultiCheckboxField(_l("What may they do?"), choices=list(RELATIVE_SCOPES.items()))
+    scopes = MultiCheckboxField(_l("What may they do?"), choices=options(RELATIVE_SCOPES.items()))
     ends_on = DayField(_l("Access ends on (optional)"), validators=[Optional()],
                        description=_l("Leave empty to keep it until you end it."))
 
@@ -50,14 +50,14 @@ class InviteForm(AccessForm):
 
 class StaffRegisterForm(InviteForm):
     scopes = MultiCheckboxField(_l("What may they do? (as the patient chose)"),
-                                choices=list(RELATIVE_SCOPES_STAFF.items()))
+                                choices=options(RELATIVE_SCOPES_STAFF.items()))
     relationship = StringField(
         _l("How they are related to the patient"),
         description=_l("For example mother, partner or friend."),
         validators=[DataRequired(message=_l("Write how the person is related to the "
                                             "patient.")), _max(RELATIONSHIP_MAX)])
     consent_method = RadioField(
-        _l("How did the patient give consent?"), choices=list(CONSENT_METHODS.items()),
+        _l("How did the patient give consent?"), choices=options(CONSENT_METHODS.items()),
         validators=[InputRequired(message=_l("Record how the patient gave consent."))])
     consent_on = DayField(_l("When"), validators=[
         DataRequired(message=_l("Enter a date, for example 24.12.2026."))])
@@ -70,7 +70,7 @@ class AcceptForm(Form):
 
 
 class ObservationForm(Form):
-    kind = RadioField(_l("What is it about?"), choices=list(OBSERVATION_KINDS.items()),
+    kind = RadioField(_l("What is it about?"), choices=options(OBSERVATION_KINDS.items()),
                       validators=[InputRequired(message=_l("Choose what it is about."))])
     text = TextAreaField(_l("What do you want the care team to know?"), validators=[
         DataRequired(message=_l("Write what you want to tell the care team.")),

@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from server.forms.base import Form
-from server.forms.common import DayField, WholeNumberField
+from server.forms.common import DayField, WholeNumberField, options
 from server.labels import MEETINGS, SERVICES
 
 _REQUIRED_DATE = _l("Choose a date.")
@@ -23,13 +23,13 @@ class AppointmentForm(Form):
         validators=[InputRequired(message=_l("Write the length in minutes.")),
                     NumberRange(min=5, max=720, message=_l("Between 5 and 720 minutes."))],
     )
-    service = SelectField(_l("Service"), choices=list(SERVICES.items()))
+    service = SelectField(_l("Service"), choices=options(SERVICES.items()))
     service_name = StringField(
         _l("Name of the service, as the patient knows it"),
         validators=[DataRequired(message=_l("Write the name of the service.")),
                     Length(max=200, message=_l("At most %(max)d characters."))],
     )
-    meeting = SelectField(_l("Kind of meeting"), choices=list(MEETINGS.items()))
+    meeting = SelectField(_l("Kind of meeting"), choices=options(MEETINGS.items()))
     place_name = StringField(_l("Place"), validators=[Length(max=200)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
     meet_role = StringField(_l("Whom they meet (role)"), validators=[Length(max=100)])
@@ -40,7 +40,8 @@ class AppointmentForm(Form):
 
 
 class AttendanceForm(Form):
-    attendance = SelectField(choices=[("attended", _l("Attended")), ("missed", _l("Missed"))])
+    attendance = SelectField(choices=options([("attended", _l("Attended")),
+                                              ("missed", _l("Missed"))]))
 
 
 class ImportForm(Form):

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from server.forms.base import Form
-from server.forms.common import DayField, MultiCheckboxField, WholeNumberField
+from server.forms.common import DayField, MultiCheckboxField, WholeNumberField, options
 from server.labels import (
     ABROAD,
     ARRANGEMENT_CHANGES,
@@ -50,15 +50,15 @@ class PeriodRequestForm(Form):
     first_day = DayField(_l("First day"), validators=[DataRequired(message=_DATE)])
     last_day = DayField(_l("Last day"), validators=[DataRequired(message=_DATE)])
     reason = SelectField(
-        _l("Reason"), choices=[("", _l("Choose a reason"))] + list(PERIOD_REASONS.items()),
+        _l("Reason"), choices=options([("", _l("Choose a reason")), *PERIOD_REASONS.items()]),
         validators=[DataRequired(message=_l("Choose the reason for the request."))])
     explanation = TextAreaField(_l("Tell us more (optional)"),
                                 validators=[Optional(), _max(EXPLANATION_MAX)])
-    place = RadioField(_l("Where do you want to pick up?"), choices=list(PICKUP_PLACES.items()),
+    place = RadioField(_l("Where do you want to pick up?"), choices=options(PICKUP_PLACES.items()),
                        validators=[InputRequired(message=_l("Choose where you want to pick up."))])
     place_name = StringField(_l("Which pharmacy, or which town (optional)"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
-    abroad = RadioField(_l("Are you going abroad?"), choices=list(ABROAD.items()), default="no",
+    abroad = RadioField(_l("Are you going abroad?"), choices=options(ABROAD.items()), default="no",
                         validators=[InputRequired(message=_l("Choose an answer."))])
     note = TextAreaField(_l("Anything else the clinic should know (optional)"),
                          validators=[Optional(), _max(NOTE_MAX)])
@@ -69,7 +69,7 @@ class ArrangementRequestForm(Form):
     ask_anyway = HiddenField(default="")
     change = SelectField(
         _l("What do you want to change?"),
-        choices=[("", _l("Choose one"))] + list(ARRANGEMENT_CHANGES.items()),
+        choices=options([("", _l("Choose one")), *ARRANGEMENT_CHANGES.items()]),
         validators=[DataRequired(message=_l("Choose what you want to change."))])
     explanation = TextAreaField(
         _l("Why, and what would suit you better?"),
@@ -83,9 +83,9 @@ class ArrangementRequestForm(Form):
 class DecisionForm(Form):
     outcome = RadioField(
         _l("Decision"),
-        choices=[(Outcome.APPROVE, _l("Approve as asked")),
-                 (Outcome.PARTLY, _l("Approve in part")),
-                 (Outcome.DECLINE, _l("Decline"))],
+        choices=options([(Outcome.APPROVE, _l("Approve as asked")),
+                         (Outcome.PARTLY, _l("Approve in part")),
+                         (Outcome.DECLINE, _l("Decline"))]),
         validators=[InputRequired(message=_l("Choose a decision."))])
     reason = TextAreaField(
         _l("Reason, in plain words (the patient reads this)"),
@@ -98,7 +98,7 @@ class DecisionForm(Form):
                           validators=[Optional()])
     last_day = DayField(_l("Approved to (for a part approval)"), validators=[Optional()])
     place = SelectField(_l("Pickup place (for a part approval)"),
-                        choices=[("", _l("As asked"))] + list(PICKUP_PLACES_STAFF.items()),
+                        choices=options([("", _l("As asked")), *PICKUP_PLACES_STAFF.items()]),
                         validators=[Optional()])
     place_name = StringField(_l("Pharmacy or place name"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
@@ -117,17 +117,17 @@ class RulesForm(Form):
         validators=[InputRequired(message=_l("Write a number of days.")),
                     NumberRange(min=1, max=90, message=_l("Between %(min)d and %(max)d."))])
     allowed_places = MultiCheckboxField(_l("Pickup places patients may choose"),
-                                        choices=list(PICKUP_PLACES_STAFF.items()))
+                                        choices=options(PICKUP_PLACES_STAFF.items()))
     deciders = MultiCheckboxField(_l("Staff without the doctor role who may decide"),
                                   coerce=int, choices=[])
 
 
 class PlanForm(Form):
-    place = SelectField(_l("Pickup place"), choices=list(PICKUP_PLACES_STAFF.items()))
+    place = SelectField(_l("Pickup place"), choices=options(PICKUP_PLACES_STAFF.items()))
     place_name = StringField(_l("Name of the pharmacy or place"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
     weekdays = MultiCheckboxField(_l("Pickup days"), coerce=int,
-                                  choices=list(enumerate(WEEKDAYS)))
+                                  choices=options(enumerate(WEEKDAYS)))
     days_per_pickup = WholeNumberField(
         _l("Days each pickup covers"), default=1,
         validators=[InputRequired(message=_l("Write a number of days.")),

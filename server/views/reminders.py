@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import labels, policy
 from server.forms.appointments import ReminderSettingsForm
-from server.forms.common import ConfirmForm
+from server.forms.common import ConfirmForm, options
 from server.services import push, reminder_settings
 from server.services.devices import device_label
 from server.services.errors import DomainError
@@ -46,9 +46,9 @@ def settings() -> str | WerkzeugResponse:
     patient = policy.current_patient()
     offered = [c for c in ("push", "sms", "letter") if c in (patient.clinic.offered_channels or [])]
     form = ReminderSettingsForm()
-    options = [("", _("Nothing"))] + [(c, str(labels.CHANNELS[c])) for c in offered]
+    choices = options([("", _("Nothing")), *((c, str(labels.CHANNELS[c])) for c in offered)])
     for field in (form.first, form.second, form.third):
-        field.choices = options
+        field.choices = choices
     if request.method == "GET":
         saved = reminder_settings.current(patient)
         chosen = (patient.contact_channels + ["", "", ""])[:3]

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.extensions import db
-from server.forms.common import ConfirmForm, PeriodForm, attach_error
+from server.forms.common import ConfirmForm, PeriodForm, attach_error, options
 from server.forms.take_home import DecisionForm, PlanForm, RulesForm
 from server.models import (
     AccessTarget,
@@ -136,7 +136,7 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
     rules = take_home.rules_for(clinic)
     members = _other_staff(clinic)
     form = RulesForm()
-    form.deciders.choices = [(m.id, f"{m.user.display_name}") for m in members]
+    form.deciders.choices = options((m.id, m.user.display_name) for m in members)
     if request.method == "GET":
         form.rules_text.data = rules.rules_text
         form.notice_days.data = rules.notice_days

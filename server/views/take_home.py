@@ -85,7 +85,7 @@ def _period_form(patient: PatientProfile) -> PeriodRequestForm:
     """The period form, offering only the pickup places the clinic allows."""
     form = PeriodRequestForm()
     allowed = take_home.rules_for(patient.clinic).allowed_places
-    form.place.choices = [c for c in form.place.choices if c[0] in allowed]  # type: ignore[union-attr,index]
+    form.place.choices = [c for c in form.place.choices if c.value in allowed]  # type: ignore[union-attr]
     return form
 
 
