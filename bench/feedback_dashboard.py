@@ -367,6 +367,7 @@ class Outcome:
 
 def run_scenario(url: str, patients: int, responses: int, args: argparse.Namespace
                  ) -> Outcome:
+    from cryptography.fernet import Fernet
     from sqlalchemy import event
 
     from server import create_app
@@ -377,7 +378,7 @@ def run_scenario(url: str, patients: int, responses: int, args: argparse.Namespa
     from server.services.local_time import oslo_today
 
     app = create_app(Config(env="development", secret_key=secrets.token_urlsafe(32),
-                            database_url=url))
+                            database_url=url, data_keys=(Fernet.generate_key().decode(),)))
     app.config["TESTING"] = True
     with app.app_context():
         engine = db.engine

@@ -89,7 +89,8 @@ def prepare_database(url: str, secret_key: str) -> tuple[str, str]:
     from server.services import sessions
 
     run_migrations(url)
-    app = create_app(Config(env="development", secret_key=secret_key, database_url=url))
+    app = create_app(Config(env="development", secret_key=secret_key, database_url=url,
+                            data_keys=(data_key_for(secret_key),)))
     with app.app_context():
         demo.seed()
         user = db.session.scalar(select(User).where(User.phone == DEMO_PHONE))
@@ -105,12 +106,21 @@ def prepare_database(url: str, secret_key: str) -> tuple[str, str]:
     return str(app.config["SESSION_COOKIE_NAME"]), value
 
 
+def data_key_for(secret_key: str) -> str:
+    """A Fernet key for this run, the same in the seeding process and in gunicorn."""
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode()).digest()).decode()
+
+
 def server_env(secret_key: str, database_url: str) -> dict[str, str]:
     """The environment for gunicorn: ours, minus other FOLGE_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOLGE_")}
     env.update(
         FOLGE_ENV="development",
         FOLGE_SECRET_KEY=secret_key,
+        FOLGE_DATA_KEY=data_key_for(secret_key),
         FOLGE_DATABASE_URL=database_url,
         FOLGE_RATELIMIT_STORAGE_URI="memory://",
     )

@@ -358,8 +358,10 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
 
     print("migrating ...", flush=True)
     run_migrations(url)
+    from cryptography.fernet import Fernet
+
     app = create_app(Config(env="development", secret_key=secrets.token_urlsafe(32),
-                            database_url=url))
+                            database_url=url, data_keys=(Fernet.generate_key().decode(),)))
     with app.app_context():
         if db.session.scalar(select(func.count()).select_from(OutboxMessage)):
             raise SystemExit("the outbox of that database is not empty; use a throwaway database")
