@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,5 +186,22 @@ def test_requests_for_an_untrusted_host_are_refused(migrated_database: str,
     assert browser.get("/sign-in", base_url="http://folge.example.no").status_code == 200
     refused = browser.get("/sign-in", base_url="http://evil.example")
     assert refused.status_code == 400
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_passkeys_in_production_belong_to_the_public_url(migrated_database: str,
+                                                          tmp_path: Path) -> None:
+    app = create_app(make_config(_database_url(migrated_database, tmp_path), env="production",
+                                 public_base_url="https://folge.example.no"))
+    app.test_client_class = Client
+    browser: Client = app.test_client()  # type: ignore[assignment]
+    page = browser.get("/sign-in", base_url="https://folge.example.no")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert token is not None
+    options = browser.post("/sign-in/passkey/options", base_url="https://folge.example.no",
+                           headers={"X-CSRFToken": token.group(1),
+                                    "Referer": "https://folge.example.no/sign-in"})
+    assert options.status_code == 200 and options.json["rpId"] == "folge.example.no"
     with app.app_context():
         db.engine.dispose()

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectFieldBase
 
 #: Characters no person types and PostgreSQL cannot store in text (NUL), or that only
 #: break lines and headers where they do not belong.
@@ -21,10 +22,25 @@ def without_control_characters(text: str) -> str:
     return "".join(ch for ch in text if ch not in _CONTROL)
 
 
+#: For a value no page offers (only a crafted request sends one); WTForms' own text has no
+#: Nynorsk.
+_NOT_OFFERED = _l("Choose one of the options shown.")
+
+
 class Form(FlaskForm):
     """A FlaskForm (CSRF included) that refuses control characters such as NUL in any
     field, with a message under the field. The text is kept, minus those characters, so
-    nothing the person wrote is lost when the form is shown again."""
+    nothing the person wrote is lost when the form is shown again. Choice fields answer a
+    value they never offered with our own translated message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self:
+            if isinstance(field, SelectFieldBase):
+                field.invalid_choice_message = getattr(field, "invalid_choice_message",
+                                                       None) or _NOT_OFFERED
+                field.invalid_value_message = getattr(field, "invalid_value_message",
+                                                      None) or _NOT_OFFERED
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

@@ -97,9 +97,11 @@ class DecisionForm(Form):
     first_day = DayField(_l("Approved from (for a part approval)"),
                           validators=[Optional()])
     last_day = DayField(_l("Approved to (for a part approval)"), validators=[Optional()])
+    # No Optional() on a choice field: it treats "   " as empty and then clears the
+    # "not a valid choice" error too (tests/test_no_server_errors.py checks every form).
     place = SelectField(_l("Pickup place (for a part approval)"),
                         choices=options([("", _l("As asked")), *PICKUP_PLACES_STAFF.items()]),
-                        validators=[Optional()])
+                        default="")
     place_name = StringField(_l("Pharmacy or place name"),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
 

@@ -174,7 +174,11 @@ def verify_pending(pending_id: str | None, code: str) -> User:
             pending.ended_at = now
         else:
             db.session.commit()
-            raise
+            if exc.code != "wrong_code":
+                raise
+            left = MAX_TOTP_TRIES - max(pending.tries, wrong)
+            raise StaffSignInError(_l("The code is not right. Try the code your app shows now "
+                                      "(%(left)d tries left).", left=left), exc.code) from None
         sign_in_log.record(SignInMethod.TOTP, SignInOutcome.FAILURE, user.id, "too_many")
         db.session.commit()
         raise StaffSignInError(_START_AGAIN, "gone") from None

@@ -23,7 +23,9 @@ bp = Blueprint("signed_in", __name__, url_prefix="/signed-in")
 def index() -> str:
     """Each open session: which browser, since when, last used; this one marked."""
     token = current_user.get_id()
-    rows = sessions.open_for(current_user)
+    # This browser first, then the others, the most recently used first.
+    rows = sorted(sessions.open_for(current_user),
+                  key=lambda row: not sessions.is_current(row, token))
     return render_template("account/sessions.html", rows=rows, form=ConfirmForm(),
                            is_current=lambda row: sessions.is_current(row, token))
 
