@@ -14,6 +14,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,14 @@ from server import create_app, demo
 from server.config import PROJECT_ROOT, ConfigError, load_config
 from server.extensions import db
 from server.models import InboundSms, OutboxMessage
+from server.notify.code_sender import InlineCodeSender
 from server.services import relatives
 from server.services.relatives import InviteInput
 from tests.conftest import (
     DATA_KEY,
     CapturingSms,
     Client,
+    Factory,
     World,
     _database_url,
     deliver_now,
@@ -93,15 +97,10 @@ def test_trusted_hosts_come_from_the_environment() -> None:
 
 
 @pytest.fixture
-def dev_app(migrated_database: str, tmp_path: Path) -> Any:
-    app = create_app(make_config(_database_url(migrated_database, tmp_path), env="development"))
-    app.extensions["folge_sms"] = CapturingSms()
-    app.test_client_class = Client
-    with app.app_context():
+def dev_app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
+    with another_app(migrated_database, tmp_path, env="development") as app:
         demo.seed()
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("environ", [
@@ -129,27 +128,39 @@ def test_development_pages_answer_this_machine(dev_app: Flask) -> None:
         assert response.status_code == 200 and "SMS" in response.text
 
 
-def test_invitation_links_ignore_forwarded_hosts(migrated_database: str, tmp_path: Path,
-                                                 world: World) -> None:
+@contextmanager
+def another_app(migrated_database: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
+    """An app with its own configuration, on a fresh database (on PostgreSQL the tables are
+    emptied, so build its rows inside). Its connections are closed whatever happens."""
+    app = create_app(make_config(_database_url(migrated_database, tmp_path), **overrides))
+    app.extensions["folge_sms"] = CapturingSms()
+    app.extensions["folge_code_sender"] = InlineCodeSender()
+    app.test_client_class = Client
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_invitation_links_ignore_forwarded_hosts(migrated_database: str, tmp_path: Path) -> None:
     """The review's case: FOLGE_PROXY_COUNT=1, a patient sends X-Forwarded-Host: evil.example.
     The SMS carries the public URL, not the forwarded host."""
-    app = create_app(make_config(_database_url(migrated_database, tmp_path), proxy_count=1,
-                                 public_base_url="https://folge.example.no"))
-    app.extensions["folge_sms"] = capturing = CapturingSms()
-    app.test_client_class = Client
-    with app.app_context():
+    with another_app(migrated_database, tmp_path, proxy_count=1,
+                     public_base_url="https://folge.example.no") as app:
+        patient = Factory().patient(Factory().clinic())
         browser: Client = app.test_client()  # type: ignore[assignment]
-        sign_in_as(browser, world.patient_x.user)
+        sign_in_as(browser, patient.user)
         headers = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
         token = browser.csrf_token("/me/relatives/invite")
         browser.post("/me/relatives/invite", headers=headers, data={
             "csrf_token": token, "name": "Mona", "relationship": "mor", "phone": "412 34 567",
             "scopes": "appointments"})
-        [message] = capturing.sent
+        [message] = app.extensions["folge_sms"].sent
         assert "https://folge.example.no/invite/" in message.body
         assert "evil.example" not in message.body
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_links_made_outside_a_request_use_the_public_url(app: Flask, world: World,
@@ -180,28 +191,21 @@ def test_sms_delivery_callbacks_use_the_public_url(app: Flask, world: World, mak
 
 def test_requests_for_an_untrusted_host_are_refused(migrated_database: str,
                                                     tmp_path: Path) -> None:
-    app = create_app(make_config(_database_url(migrated_database, tmp_path),
-                                 trusted_hosts=("folge.example.no",)))
-    browser = app.test_client()
-    assert browser.get("/sign-in", base_url="http://folge.example.no").status_code == 200
-    refused = browser.get("/sign-in", base_url="http://evil.example")
-    assert refused.status_code == 400
-    with app.app_context():
-        db.engine.dispose()
+    with another_app(migrated_database, tmp_path, trusted_hosts=("folge.example.no",)) as app:
+        browser = app.test_client()
+        assert browser.get("/sign-in", base_url="http://folge.example.no").status_code == 200
+        assert browser.get("/sign-in", base_url="http://evil.example").status_code == 400
 
 
 def test_passkeys_in_production_belong_to_the_public_url(migrated_database: str,
                                                           tmp_path: Path) -> None:
-    app = create_app(make_config(_database_url(migrated_database, tmp_path), env="production",
-                                 public_base_url="https://folge.example.no"))
-    app.test_client_class = Client
-    browser: Client = app.test_client()  # type: ignore[assignment]
-    page = browser.get("/sign-in", base_url="https://folge.example.no")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
-    assert token is not None
-    options = browser.post("/sign-in/passkey/options", base_url="https://folge.example.no",
-                           headers={"X-CSRFToken": token.group(1),
-                                    "Referer": "https://folge.example.no/sign-in"})
-    assert options.status_code == 200 and options.json["rpId"] == "folge.example.no"
-    with app.app_context():
-        db.engine.dispose()
+    with another_app(migrated_database, tmp_path, env="production",
+                     public_base_url="https://folge.example.no") as app:
+        browser: Client = app.test_client()  # type: ignore[assignment]
+        page = browser.get("/sign-in", base_url="https://folge.example.no")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        assert token is not None
+        options = browser.post("/sign-in/passkey/options", base_url="https://folge.example.no",
+                               headers={"X-CSRFToken": token.group(1),
+                                        "Referer": "https://folge.example.no/sign-in"})
+        assert options.status_code == 200 and options.json["rpId"] == "folge.example.no"
