@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 
 extract() {
+  # --ignore-dirs: Babel skips folders starting with "_" by default, which would leave out
+  # templates/_macros (whose texts then never reach the catalogs).
   "$PYBABEL" -q extract -F translations/babel.cfg -k _l -k lazy_gettext \
+    --ignore-dirs=".* __pycache__ node_modules instance" \
     --add-comments=Translators: --no-location --sort-output --omit-header \
     -o "${1:-translations/messages.pot}" .
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -36,7 +36,10 @@ CSP = {
 
 
 def select_locale() -> str:
-    """The account's language, else the one picked this visit, else the browser's."""
+    """The account's language, else the one picked this visit, else the browser's.
+    Outside a request (the worker, a thread) it is Bokmål unless force_locale says else."""
+    if not has_request_context():
+        return "nb"
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return str(current_user.language)
     chosen = session.get("lang")
@@ -110,6 +113,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, config: Config) -> None:
+    from server.care_team import staff_views as team_staff_views
+    from server.care_team import views as team_views
     from server.views import (
         account,
         appointments,
@@ -136,8 +141,10 @@ def _register_blueprints(app: Flask, config: Config) -> None:
 
     for module in (main, auth, patient, appointments, reminders, take_home, feedback, relatives,
                    relative, invite, account, staff, staff_appointments, staff_take_home,
-                   staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks, signed_in):
+                   staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks, signed_in,
+                   team_views, team_staff_views):
         app.register_blueprint(module.bp)
+    app.register_blueprint(team_views.relative_bp)
     if config.is_development:
         from server.views import dev
 

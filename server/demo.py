@@ -75,6 +75,12 @@ STAFF = (
               "ONSWG4TFOQ2HEZLTORSXG5BAMFXGIIDU", MAIN),
     DemoStaff("ansatt@vestbyen.folge.test", "Sykepleier Siri Vik", StaffRole.NURSE,
               "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", OTHER),
+    DemoStaff("lege2@demo.folge.test", "Lege Jonas Lund", StaffRole.DOCTOR,
+              "NBSWY3DPFQQHO33SNRSCC3DJNZRWK3TU", MAIN),
+    DemoStaff("lege@vestbyen.folge.test", "Lege Viktor Strand", StaffRole.DOCTOR,
+              "MZXW6YTBOI2TSNBQGEZDGNBVGY3TQOJQ", OTHER),
+    DemoStaff("koordinator@vestbyen.folge.test", "Koordinator Vera Lie", StaffRole.COORDINATOR,
+              "KNSWG4TFORZXI2LOMVZWIZLMNRXXEIDB", OTHER),
 )
 
 PATIENTS = (
@@ -238,6 +244,87 @@ def seed_relatives() -> int:
     return 1
 
 
+#: (service, organisation, name, role, phone, weekdays, opens, closes, answer days)
+CONTACTS = (
+    ("gp", "Legekontoret på Torget", "Nils Holm", "fastlege", "+4722112233",
+     [0, 1, 2, 3, 4], time(8, 0), time(16, 0), 2),
+    ("gp", "Legesenteret Majorstuen", "Eva Dahl", "fastlege", "+4722998877",
+     [0, 1, 2, 3, 4], time(8, 0), time(15, 0), 2),
+    ("municipality", "Hjemmetjenesten Sentrum", "Miriam Ali", "miljøarbeider", "+4722445566",
+     [0, 1, 2, 3, 4, 5, 6], time(8, 0), time(20, 0), 0),
+)
+
+#: (patient, staff email or contact organisation, role shown, areas held)
+TEAMS = {
+    "Kari Nordmann": (
+        ("koordinator@demo.folge.test", "koordinator", ("coordinator", "work_money")),
+        ("lege@demo.folge.test", "lege", ("medication", "mental")),
+        ("Legekontoret på Torget", "", ("somatic",)),
+        ("Hjemmetjenesten Sentrum", "", ("housing", "individual_plan")),
+    ),
+    "Ola Hansen": (
+        ("koordinator@demo.folge.test", "koordinator",
+         ("coordinator", "mental", "work_money", "individual_plan")),
+        ("lege@demo.folge.test", "lege", ("medication",)),
+        ("lege2@demo.folge.test", "lege", ()),
+        ("Legesenteret Majorstuen", "", ("somatic",)),
+    ),
+    "Per Olsen": (
+        ("koordinator@demo.folge.test", "koordinator",
+         ("coordinator", "mental", "housing", "work_money", "individual_plan")),
+        ("lege@demo.folge.test", "lege", ("medication",)),
+    ),
+}
+
+
+def seed_team() -> int:
+    """The main clinic's contact settings and directory; Kari's full team, Ola's team with
+    a gap (housing) and a handover waiting (medication, to Jonas Lund), Per's team."""
+    from server.care_team import handovers, team
+    from server.care_team.models import ExternalContact, TeamMember, TeamService
+
+    if db.session.scalar(select(TeamMember.id).limit(1)) is not None:
+        return 0
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == MAIN))
+    coordinator = db.session.scalar(select(User).where(
+        User.email == "koordinator@demo.folge.test"))
+    if clinic is None or coordinator is None:
+        return 0
+    clinic.opens_at, clinic.closes_at, clinic.answers_within_days = time(8, 0), time(15, 30), 1
+    clinic.crisis_line_name, clinic.crisis_line_phone = "Mental Helse hjelpetelefon", "116123"
+    directory = {}
+    for service, organisation, name, role, phone, days, opens, closes, answers in CONTACTS:
+        directory[organisation] = ExternalContact(
+            clinic_id=clinic.id, service=TeamService(service), organisation=organisation,
+            name=name, role=role, phone=phone, open_days=days, opens_at=opens,
+            closes_at=closes, answers_within_days=answers)
+        db.session.add(directory[organisation])
+    db.session.commit()
+    patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
+    for patient_name, members in TEAMS.items():
+        patient = patients.get(patient_name)
+        if patient is None:
+            continue
+        for who, role, held in members:
+            if who in directory:
+                member = team.add_external_member(patient, directory[who], role, coordinator)
+            else:
+                staff = db.session.scalar(select(User).where(User.email == who))
+                if staff is None:
+                    continue
+                member = team.add_staff_member(patient, staff, role, coordinator)
+            for area_key in held:
+                team.fill_gap(patient, area_key, member, coordinator)
+    ola = patients.get("Ola Hansen")
+    jonas = db.session.scalar(select(User).where(User.email == "lege2@demo.folge.test"))
+    lise = db.session.scalar(select(User).where(User.email == "lege@demo.folge.test"))
+    if ola is not None and jonas is not None and lise is not None:
+        receiver = next(m for m in team.active_members(ola) if m.staff_user_id == jonas.id)
+        handovers.propose(ola, "medication", receiver, lise,
+                          note="Jeg går ned i stilling fra nyttår. Jonas tar over.")
+    return len(TEAMS)
+
+
 def _seed_staff(clinics: dict[str, Clinic]) -> None:
     """The demo staff that are missing (caller commits)."""
     password_hash = hash_password(DEMO_PASSWORD)
@@ -264,6 +351,7 @@ def seed() -> bool:
         seed_take_home()
         seed_feedback()
         seed_relatives()
+        seed_team()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -283,4 +371,5 @@ def seed() -> bool:
     seed_take_home()
     seed_feedback()
     seed_relatives()
+    seed_team()
     return True

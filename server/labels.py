@@ -46,6 +46,23 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.PICKUP_PLAN: _l("your pickup plan"),
     AccessTarget.NAME: _l("a page with your name on it (a list, a search or a form)"),
     AccessTarget.ACCOUNT: _l("your account (the number you sign in with, or whether it can be used)"),
+    AccessTarget.CARE_TEAM: _l("your care team"),
+    AccessTarget.TRANSFER: _l("the proposal to move your follow-up to another clinic"),
+    AccessTarget.ARCHIVE: _l("what your former clinic kept from before you moved"),
+}
+
+HANDOVER_STATUSES: dict[str, LazyString] = {
+    "proposed": _l("Waiting for an answer"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+TRANSFER_STATUSES: dict[str, LazyString] = {
+    "proposed": _l("Waiting for the receiving clinic"),
+    "accepted": _l("Accepted: the patient has moved"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
 }
 
 CHANNELS: dict[str, LazyString] = {
@@ -106,6 +123,8 @@ MESSAGE_PURPOSE: dict[str, LazyString] = {
     MessagePurpose.NO_SHOW.value: _l("Message after a missed appointment"),
     MessagePurpose.REPLY.value: _l("Reply to an SMS"),
     MessagePurpose.PUSH_TEST.value: _l("Test notification"),
+    MessagePurpose.TEAM_SHEET.value: _l("Care team on paper"),
+    MessagePurpose.TRANSFER.value: _l("Move to another clinic"),
 }
 
 OUTREACH_METHODS: dict[str, LazyString] = {
@@ -177,6 +196,7 @@ RELATIVE_SCOPES: dict[str, LazyString] = {
     RelativeScope.PICKUP_PLAN.value: _l("See my pickup plan"),
     RelativeScope.OBSERVATIONS.value: _l("Send what they notice to my care team"),
     RelativeScope.NO_SHOW_CONTACT.value: _l("Be contacted by the clinic if I miss an appointment"),
+    RelativeScope.CARE_TEAM.value: _l("See my care team's contacts"),
 }
 
 #: The same scopes as staff read them.
@@ -187,6 +207,7 @@ RELATIVE_SCOPES_STAFF: dict[str, LazyString] = {
     RelativeScope.PICKUP_PLAN.value: _l("Sees the pickup plan"),
     RelativeScope.OBSERVATIONS.value: _l("Sends observations to the care team"),
     RelativeScope.NO_SHOW_CONTACT.value: _l("May be contacted if the patient misses an appointment"),
+    RelativeScope.CARE_TEAM.value: _l("Sees the care team's contacts"),
 }
 
 OBSERVATION_KINDS: dict[str, LazyString] = {

@@ -12,7 +12,7 @@ write one entry per patient shown (``record_reads``).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import abort, request
 from flask_login import current_user
@@ -36,6 +36,9 @@ from server.models import (
     WorkKind,
 )
 from server.services import access_log
+
+if TYPE_CHECKING:
+    from server.care_team.models import Handover, TeamMember, Transfer
 
 #: Endpoints anyone may open without signing in.
 PUBLIC_ENDPOINTS = frozenset(
@@ -89,6 +92,11 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "staff_relatives": frozenset({Role.STAFF}),
     # "Where you are signed in": everyone's own sessions only (server/views/signed_in.py).
     "signed_in": frozenset(Role),
+    # The care team (server/care_team): the patient's own page, a relative's (with the
+    # care-team scope), and the staff pages with handovers and moves between clinics.
+    "team": frozenset({Role.PATIENT}),
+    "relative_team": frozenset({Role.RELATIVE}),
+    "staff_team": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -107,6 +115,14 @@ STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
                                    StaffRole.COORDINATOR}),
     # Clinic-wide settings and figures that name staff members.
     "manage_clinic": frozenset({StaffRole.CLINIC_ADMIN}),
+    # The care team: add and remove members, fill a gap, keep the clinic's directory.
+    "manage_team": _ALL_STAFF,
+    # Propose a handover of any area (the holder may always propose their own).
+    "hand_over_any": frozenset({StaffRole.COORDINATOR, StaffRole.CLINIC_ADMIN}),
+    # Propose moving a patient to another clinic; accept one into this clinic.
+    "propose_transfer": frozenset({StaffRole.DOCTOR, StaffRole.COORDINATOR}),
+    "accept_transfer": frozenset({StaffRole.DOCTOR, StaffRole.COORDINATOR,
+                                  StaffRole.CLINIC_ADMIN}),
 }
 
 #: Actions a clinic admin may also give to a named staff member, by membership flag.
@@ -361,3 +377,99 @@ def get_staff_relative_access_or_404(access_id: int, action: str,
                                      ) -> RelativeAccess:
     """A relative access of a patient of my clinic, for ``action`` (see get_patient_or_404)."""
     return _of_my_patient(RelativeAccess, access_id, action, target)
+
+
+# --- the care team ---------------------------------------------------------------------------
+
+def get_team_member_or_404(member_id: int, action: str) -> TeamMember:
+    """A team member of a patient of my clinic, for ``action`` (logged as the care team)."""
+    from server.care_team.models import TeamMember as Member
+
+    member = db.session.get(Member, member_id)
+    if member is None:
+        abort(404)
+    get_patient_or_404(member.patient_id, action, AccessTarget.CARE_TEAM)
+    return member
+
+
+def get_own_team_member_or_404(member_id: int) -> TeamMember:
+    """A member of the signed-in patient's own team, or 404."""
+    from server.care_team.models import TeamMember as Member
+
+    member = db.session.get(Member, member_id)
+    if member is None or member.patient_id != current_patient().id:
+        abort(404)
+    return member
+
+
+def get_handover_or_404(handover_id: int) -> Handover:
+    """A handover of a patient of my clinic (logged as the care team), or 404."""
+    from server.care_team.models import Handover as HandoverRow
+
+    handover = db.session.get(HandoverRow, handover_id)
+    if handover is None:
+        abort(404)
+    get_patient_or_404(handover.patient_id, "view", AccessTarget.CARE_TEAM)
+    return handover
+
+
+def may_propose_handover(patient: PatientProfile, holder_user_id: int | None) -> bool:
+    """The holder proposes their own handovers; coordinators and clinic admins any."""
+    if holder_user_id is not None and holder_user_id == current_user.id:
+        return may("manage_team", patient)
+    return may("hand_over_any", patient)
+
+
+def may_answer_handover(handover: Handover) -> bool:
+    """Only the receiver accepts or declines; for an external receiver, any staff member of
+    the clinic records the answer they gave (the one who spoke to them)."""
+    receiver = handover.to_member
+    if receiver.staff_user_id is not None:
+        return bool(receiver.staff_user_id == current_user.id)
+    return may("manage_team", handover.patient)
+
+
+def may_withdraw_handover(handover: Handover) -> bool:
+    """The proposer, the holder, or a coordinator or clinic admin."""
+    if current_user.id in (handover.proposed_by_id, handover.from_member.staff_user_id):
+        return True
+    return may("hand_over_any", handover.patient)
+
+
+def get_transfer_or_404(transfer_id: int) -> tuple[Transfer, str]:
+    """A move of a patient, for staff of the sending or the receiving clinic, and which
+    side the user is on ("sending" or "receiving"). The receiving clinic reads only the
+    proposal (name, date of birth, day, contact), and that read is in the patient's log."""
+    from server.care_team.models import Transfer as TransferRow
+
+    transfer = db.session.get(TransferRow, transfer_id)
+    if transfer is None:
+        abort(404)
+    receiving = staff_membership(current_user, transfer.to_clinic_id)
+    sending = staff_membership(current_user, transfer.from_clinic_id)
+    if receiving is not None:
+        access_log.record(current_user, transfer.patient, AccessTarget.TRANSFER,
+                          receiving.role.value, receiving.clinic_id)
+        return transfer, "receiving"
+    if sending is not None:
+        access_log.record(current_user, transfer.patient, AccessTarget.TRANSFER,
+                          sending.role.value, sending.clinic_id)
+        return transfer, "sending"
+    abort(404)
+
+
+def get_former_patient_or_404(patient_id: int) -> tuple[PatientProfile, Transfer]:
+    """A patient who moved out of one of my clinics: the read-only archive of what that
+    clinic kept from before the move (logged). 404 for everyone else."""
+    from server.care_team import transfers
+
+    patient = db.session.get(PatientProfile, patient_id)
+    moved = transfers.moved_out(patient_id, staff_clinic_ids(current_user)) if patient else None
+    if patient is None or moved is None or patient.clinic_id in staff_clinic_ids(current_user):
+        abort(404)
+    membership = staff_membership(current_user, moved.from_clinic_id)
+    if membership is None:
+        abort(404)
+    access_log.record(current_user, patient, AccessTarget.ARCHIVE, membership.role.value,
+                      membership.clinic_id)
+    return patient, moved

@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from server.models import (
     Appointment,
     Channel,
     Clinic,
+    ConsentMethod,
     MeetingKind,
     PatientAnswer,
     PatientProfile,
@@ -229,6 +230,16 @@ class World:
     relative: User
 
 
+@dataclass
+class CareTeam:
+    """What Factory.care_team made (rows of server/care_team/models.py)."""
+
+    doctor: Any
+    coordinator: Any
+    gp: Any
+    handover: Any
+
+
 class Factory:
     """Creates rows and commits them. Returned by the ``make`` fixture."""
 
@@ -317,6 +328,34 @@ class Factory:
         db.session.commit()
         return user
 
+    def contact(self, clinic: Clinic, service: str = "gp", organisation: str = "Legekontoret",
+                name: str = "Dr. Berg", phone: str = "+4722334455") -> Any:
+        from server.care_team.models import ExternalContact, TeamService
+
+        contact = ExternalContact(clinic_id=clinic.id, service=TeamService(service),
+                                  organisation=organisation, name=name, role="fastlege",
+                                  phone=phone, opens_at=time(8, 0), closes_at=time(15, 30),
+                                  answers_within_days=1)
+        db.session.add(contact)
+        db.session.commit()
+        return contact
+
+    def care_team(self, world: World) -> CareTeam:
+        """Patient X's team: the doctor holds medication, the coordinator coordinates, the
+        GP holds physical health, and a handover of medication to the coordinator waits."""
+        from server.care_team import handovers, team
+
+        patient = world.patient_x
+        doctor = team.add_staff_member(patient, world.doctor_a, "lege", world.doctor_a)
+        coordinator = team.add_staff_member(patient, world.coordinator_a, "koordinator",
+                                            world.doctor_a)
+        gp = team.add_external_member(patient, self.contact(world.clinic_a), "", world.doctor_a)
+        team.fill_gap(patient, "medication", doctor, world.doctor_a)
+        team.fill_gap(patient, "coordinator", coordinator, world.doctor_a)
+        team.fill_gap(patient, "somatic", gp, world.doctor_a)
+        handover = handovers.propose(patient, "medication", coordinator, world.doctor_a)
+        return CareTeam(doctor, coordinator, gp, handover)
+
     def world(self) -> World:
         clinic_a = self.clinic("Klinikk A")
         clinic_b = self.clinic("Klinikk B")
@@ -343,7 +382,9 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     """One of everything that belongs to patient X (clinic A), for walking every URL: an
     answered appointment (on the worklist), a decided take-home request, a relative's
     access with an agreement and a pending invitation. Values by URL argument name."""
+    from server.care_team import transfers
     from server.services import relatives, take_home
+    from server.services.local_time import oslo_today
 
     appointment = make.appointment(world.patient_x, starts_in=timedelta(days=3),
                                    by=world.doctor_a, service=ServiceKind.GP)
@@ -358,11 +399,17 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
                                                               "Månedlig"), world.doctor_a)
     pending = relatives.invite(world.patient_x, relatives.InviteInput(
         "Ola", "venn", phone="+4790000002"))
+    team = make.care_team(world)
+    clinic_c = make.clinic("Klinikk C")
+    moving = transfers.propose(world.patient_x, transfers.ProposalInput(
+        clinic_c.id, oslo_today() + timedelta(days=14), ConsentMethod.IN_PERSON, oslo_today()),
+        world.doctor_a)
     return {"patient_id": world.patient_x.id, "appointment_id": appointment.id,
             "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,
             "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token",
             "passkey_id": 999, "session_id": 999, "filename": "icon-192.png", "lang": "nb",
-            "key": "how_are_things"}
+            "key": "how_are_things", "member_id": team.gp.id, "handover_id": team.handover.id,
+            "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id}
 
 
 def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ CONFIRM = ReplyIntent.CONFIRM
 CANCEL = ReplyIntent.CANCEL
 CALL = ReplyIntent.CALL_ME
 STOP = ReplyIntent.STOP
+TEAM = ReplyIntent.TEAM
 UNKNOWN = ReplyIntent.UNKNOWN
 
 SKIN_TONES = ["\U0001f3fb", "\U0001f3fc", "\U0001f3fd", "\U0001f3fe", "\U0001f3ff"]
@@ -144,6 +145,14 @@ REAL_WORLD = [
     ("☎️", CALL),
     ("☎", CALL),
     ("📱", CALL),
+    # --- team (who is my coordinator?)
+    ("TEAM", TEAM),
+    ("teamet", TEAM),
+    ("Mitt team", TEAM),
+    ("teamet mitt takk", TEAM),
+    ("my team", TEAM),
+    ("Koordinator?", TEAM),
+    ("hei, team", TEAM),
     # --- stop
     ("STOPP", STOP),
     ("stopp", STOP),
@@ -278,7 +287,8 @@ def test_fast_on_large_or_hostile_input() -> None:
 
 
 def test_values_are_stable_strings() -> None:
-    assert [intent.value for intent in ReplyIntent] == ["confirm", "cancel", "call_me", "stop", "unknown"]
+    assert [intent.value for intent in ReplyIntent] == ["confirm", "cancel", "call_me", "stop", "team",
+                                                        "unknown"]
 
 
 def test_any_two_phrases_that_fit_together_are_understood_together() -> None:

@@ -54,7 +54,12 @@ class LanguageForm(Form):
 
 class DayField(DateField):
     """A date field whose "not a date" message is our own, translated in nb, nn and en
-    (WTForms' built-in message has no Nynorsk)."""
+    (WTForms' built-in message has no Nynorsk). It takes what a date picker sends
+    (2026-12-24) and what a person types where there is none (24.12.2026)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = (valuelist[0] if valuelist else "") or ""

@@ -30,6 +30,9 @@ class AccessTarget(enum.Enum):
     PICKUP_PLAN = "pickup_plan"  # the pickup plan (a relative with that scope)
     NAME = "name"  # the patient's name only: in a list, a search result or a form heading
     ACCOUNT = "account"  # the patient's account: sign-in number, disabling, enabling
+    CARE_TEAM = "care_team"  # the care team: who is responsible for what, handovers
+    TRANSFER = "transfer"  # a proposal to move the patient to another clinic
+    ARCHIVE = "archive"  # a former clinic reading, read-only, what it kept from before a move
 
 
 class AccessLogEntry(Base):

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, String
+from datetime import time
+
+from sqlalchemy import JSON, Boolean, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
 
 
-class Clinic(Base):
+class OpeningHours:
+    """Weekdays and a time span, shared by clinics and external contacts (a mixin)."""
+
+    #: Weekdays the phone is answered, 0 = Monday.
+    open_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    closes_at: Mapped[time | None] = mapped_column(Time)
+    #: How soon they usually answer a message or a call-back, in working days (0 = same day).
+    answers_within_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class Clinic(OpeningHours, Base):
     __tablename__ = "clinic"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,3 +39,10 @@ class Clinic(Base):
     )
     #: Whether patients see the names of the staff they meet, or only their roles.
     show_staff_names: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: After "call me": the clinic calls within this many working days (0 = the same day).
+    call_back_days: Mapped[int] = mapped_column(Integer, default=1)
+    #: A crisis line the clinic gives its patients, besides 113 and legevakt 116 117.
+    crisis_line_name: Mapped[str] = mapped_column(String(100), default="")
+    crisis_line_phone: Mapped[str] = mapped_column(String(32), default="")
+    #: A handover not accepted after this many days goes to the clinic admin.
+    handover_escalation_days: Mapped[int] = mapped_column(Integer, default=7)

@@ -35,6 +35,8 @@ class MessagePurpose(enum.Enum):
     RELATIVE_ADDED = "relative_added"  # staff registered a relative for the patient
     ACCESS_ENDED = "access_ended"  # to a relative: an access has ended (never why)
     INVITE_FAILED = "invite_failed"  # to the patient: someone tried an old invitation link
+    TEAM_SHEET = "team_sheet"  # the care team on paper, when it changes (letter patients)
+    TRANSFER = "transfer"  # the follow-up is proposed to move, or has moved, to another clinic
 
 
 class MessageStatus(enum.Enum):

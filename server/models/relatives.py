@@ -29,6 +29,7 @@ class RelativeScope(enum.Enum):
     PICKUP_PLAN = "pickup_plan"  # see the pickup plan
     OBSERVATIONS = "observations"  # send observations to the care team
     NO_SHOW_CONTACT = "no_show_contact"  # may be contacted by the clinic after a missed appointment
+    CARE_TEAM = "care_team"  # see the care team's contacts (server/care_team)
 
 
 class InviteStatus(enum.Enum):
@@ -96,13 +97,17 @@ class RelativeAccess(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: "patient", "relative" (left by themself) or "staff".
     revoked_by: Mapped[str] = mapped_column(String(16), default="")
+    #: Set when the patient moved to another clinic: the relative sees nothing until the
+    #: patient confirms this access again (server/care_team/transfers.py).
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[PatientProfile] = relationship()
     relative: Mapped[User] = relationship()
     invitation: Mapped[RelativeInvitation | None] = relationship()
 
     def is_active(self, today: date) -> bool:
-        return self.revoked_at is None and (self.ends_on is None or today <= self.ends_on)
+        return self.revoked_at is None and self.paused_at is None and \
+            (self.ends_on is None or today <= self.ends_on)
 
     def allows(self, scope: RelativeScope, today: date) -> bool:
         return self.is_active(today) and scope.value in (self.scopes or [])

@@ -9,7 +9,7 @@ like "tomorrow" true.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,8 +41,15 @@ def day_phrase(moment: datetime, now: datetime, tz: ZoneInfo = OSLO) -> str:
     return _("on %(date)s", date=format_date(moment, "full"))
 
 
-def _values(params: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _values(template: str, params: dict[str, Any], now: datetime) -> dict[str, Any]:
     values = dict(params)
+    if "on_day" in params:
+        values["on_day_text"] = format_date(date.fromisoformat(params["on_day"]), "long")
+    if template == "team_sheet" and "patient_id" in params:
+        # The team as it is when the letter is printed, not when the change was made.
+        from server.care_team.letters import team_sheet_values
+
+        values.update(team_sheet_values(int(params["patient_id"])))
     if "starts_at" in params:
         starts = datetime.fromisoformat(params["starts_at"])
         values["starts"] = starts
@@ -57,7 +64,7 @@ def render(template: str, channel: str, params: dict[str, Any], language: str | 
     """Render one notification. Needs an app context, not a request."""
     now = now or utcnow()
     with force_locale(language or "nb"):
-        values = _values(params, now)
+        values = _values(template, params, now)
         body = render_template(f"notifications/{channel}/{template}.txt", **values).strip()
         title = "Følge"
     return RenderedText(title=title, body=" ".join(body.split()) if channel != "letter" else body)

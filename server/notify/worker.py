@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +47,9 @@ IMMEDIATE = (MessagePurpose.REPLY, MessagePurpose.PUSH_TEST)
 
 #: Tries per channel before a temporary failure counts as permanent.
 MAX_ATTEMPTS = 5
+
+#: How often the worker looks for time-based work (see Worker.sweep).
+SWEEP_SECONDS = 300
 
 
 def backoff(attempts: int) -> timedelta:
@@ -226,9 +230,13 @@ class Worker:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("worker %s started", self.name)
+        last_sweep = 0.0
         while not self.stopping.is_set():
             try:
                 handled = self.run_once()
+                if time.monotonic() - last_sweep > SWEEP_SECONDS:
+                    last_sweep = time.monotonic()
+                    self.sweep()
             except Exception:  # the database restarted or was locked: wait and try again
                 db.session.rollback()
                 log.exception("worker %s could not claim messages; retrying", self.name)
@@ -236,3 +244,12 @@ class Worker:
             if handled == 0:
                 self.stopping.wait(poll_seconds)
             db.session.remove()
+
+    def sweep(self) -> None:
+        """Work that waits on time rather than on a message: handovers waiting too long go
+        to the clinic admin (also run when a worklist is opened)."""
+        from server.care_team.handovers import escalate_overdue
+
+        escalated = escalate_overdue()
+        if escalated:
+            log.info("worker %s: %d handover(s) went to the clinic admin", self.name, escalated)

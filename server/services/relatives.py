@@ -320,6 +320,13 @@ def copy_still_allowed(message: OutboxMessage) -> bool:
     return access is not None and RelativeScope.REMINDERS.value in (access.scopes or [])
 
 
+def confirm_again(access: RelativeAccess) -> None:
+    """The patient confirms an access paused by a move to another clinic. Commits."""
+    if access.revoked_at is None and access.paused_at is not None:
+        access.paused_at = None
+        db.session.commit()
+
+
 def revoke(access: RelativeAccess, by: str) -> None:
     """End an access now. The patient or staff ending it also ends the relative's open
     sessions, and the relative is told, without a reason. Commits."""

@@ -107,9 +107,10 @@ def _feedback_answer(patient: PatientProfile, latest: OutboxMessage, inbound: In
     _reply(inbound, patient, "feedback_thanks")
 
 
-def _reply(inbound: InboundSms, patient: PatientProfile, template: str) -> None:
+def _reply(inbound: InboundSms, patient: PatientProfile, template: str,
+           params: dict[str, str] | None = None) -> None:
     outbox.enqueue(key=f"reply:{inbound.id}", purpose=MessagePurpose.REPLY, patient=patient,
-                   template=template, channels=[Channel.SMS.value])
+                   template=template, channels=[Channel.SMS.value], params=params)
 
 
 def _repeat_of(from_number: str, body: str) -> int | None:
@@ -150,6 +151,10 @@ def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms
     latest = _latest_sms(patient)
     if intent is ReplyIntent.STOP:
         _stop_sms(patient, inbound)
+    elif intent is ReplyIntent.TEAM:
+        from server.care_team.letters import team_reply_params
+
+        _reply(inbound, patient, "reply_team", team_reply_params(patient))
     elif latest is not None and latest.purpose in feedback.FEEDBACK_PURPOSES and (
             feedback.parse_scores(body) is not None or intent is ReplyIntent.UNKNOWN):
         # Numbers answer the check-in; words such as JA or RING still answer appointments.

@@ -66,6 +66,8 @@ Deliberate choices
   "cancel the appointment" or even "end treatment"), so are inflected forms
   (``stopper``, ``stoppe``) and the stop-sign emoji 🛑 ⛔.
 * ``takk``, ``hei`` or ``🙂`` alone carry no intent and are UNKNOWN.
+* ``TEAM`` (``teamet``, ``mitt team``, ``koordinator``, ``my team`` ...) asks who the
+  coordinator is; it is answered whatever the latest SMS was about.
 * ``🙂 😊`` are politeness, not confirmation; only clear emoji carry an intent:
   👍 ✅ ✔️ ☑️ ✓ 👌 🆗 confirm, 👎 ❌ ❎ ✖️ ✗ ✘ 🚫 cancel, 📞 ☎️ ☏ 📱 📲 call.
 """
@@ -88,6 +90,7 @@ class ReplyIntent(enum.Enum):
     CANCEL = "cancel"
     CALL_ME = "call_me"
     STOP = "stop"
+    TEAM = "team"  # "who is my coordinator?": answered with the name and number
     UNKNOWN = "unknown"
 
 
@@ -100,6 +103,7 @@ _CONFIRM = ReplyIntent.CONFIRM
 _CANCEL = ReplyIntent.CANCEL
 _CALL = ReplyIntent.CALL_ME
 _STOP = ReplyIntent.STOP
+_TEAM = ReplyIntent.TEAM
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,16 @@ _add(
     _Meaning(_STOP),
 )
 
+# TEAM (bokmål, nynorsk, English): the coordinator's name and number come back by SMS.
+_add(
+    [
+        "team", "teamet", "mitt team", "teamet mitt", "my team", "care team", "the team",
+        "koordinator", "koordinatoren", "min koordinator", "koordinatoren min", "coordinator",
+        "my coordinator", "who is my coordinator",
+    ],
+    _Meaning(_TEAM),
+)
+
 # Politeness: carries no intent of its own, but may accompany the intents given.
 _add(
     [
@@ -279,7 +293,7 @@ _add(
         "🙂", "😊", "☺", "😀", "😃", "😄", "😁", "😉", "😅", "🙏", "🤗", "👋",
         "❤", "🧡", "💛", "💚", "💙", "💜",
     ],
-    _Meaning(companions=frozenset({_CONFIRM, _CANCEL, _CALL, _STOP})),
+    _Meaning(companions=frozenset({_CONFIRM, _CANCEL, _CALL, _STOP, _TEAM})),
 )
 _add(
     [

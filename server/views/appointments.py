@@ -5,16 +5,19 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import labels, policy
+from server.care_team import team
 from server.forms.appointments import CannotComeForm, NewTimeForm
 from server.forms.common import ConfirmForm
 from server.models import Appointment, PatientAnswer
 from server.services import appointments
 from server.services.calendar_export import appointment_ics
 from server.services.errors import DomainError
+from server.services.phone_numbers import display_phone
 
 bp = Blueprint("appointments", __name__, url_prefix="/me/appointments")
 
@@ -47,7 +50,16 @@ def past() -> str:
 @bp.get("/<int:appointment_id>")
 def show(appointment_id: int) -> str:
     appointment = policy.get_own_appointment_or_404(appointment_id)
-    return render_template("appointments/show.html", appointment=appointment, form=ConfirmForm())
+    return render_template("appointments/show.html", appointment=appointment, form=ConfirmForm(),
+                           number=team.number_for_appointment(appointment))
+
+
+def call_back_text(appointment: Appointment) -> str:
+    """Who will call, from which number, by when: the answer to "call me"."""
+    promise = team.call_back(appointment.patient)
+    return _("%(who)s will call you from %(phone)s, at the latest %(day)s.",
+             who=promise.who or _("Your clinic"), phone=display_phone(promise.phone),
+             day=format_date(promise.by, "full"))
 
 
 def _answered(appointment: Appointment, choice: PatientAnswer, reason: str = "",
@@ -80,8 +92,8 @@ def cannot_come(appointment_id: int) -> str | WerkzeugResponse:
         error = _answered(appointment, PatientAnswer.CANNOT_COME, form.reason.data or "",
                           bool(form.call_me.data))
         if error is None:
-            flash(_("Thank you for telling us. We will call you to find a new time.")
-                  if form.call_me.data else _("Thank you for telling us."), "success")
+            flash(_("Thank you for telling us.") + (" " + call_back_text(appointment)
+                                                    if form.call_me.data else ""), "success")
             return redirect(url_for("appointments.show", appointment_id=appointment_id))
         form.reason.errors = [error]
     return render_template("appointments/cannot_come.html", appointment=appointment, form=form)
@@ -95,7 +107,8 @@ def new_time(appointment_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         error = _answered(appointment, PatientAnswer.NEW_TIME, form.reason.data or "", True)
         if error is None:
-            flash(_("Thank you. The clinic will contact you about a new time."), "success")
+            flash(_("Thank you. We will find a new time with you.") + " " +
+                  call_back_text(appointment), "success")
             return redirect(url_for("appointments.show", appointment_id=appointment_id))
         form.reason.errors = [error]
     return render_template("appointments/new_time.html", appointment=appointment, form=form)

@@ -82,6 +82,16 @@ def access(access_id: int) -> str | WerkzeugResponse:
                            confirm=ConfirmForm(), agreement=relatives.agreement_for(found))
 
 
+@bp.post("/access/<int:access_id>/confirm")
+def confirm_again(access_id: int) -> WerkzeugResponse:
+    """After a move to a new clinic: one tap lets this relative see what they saw before."""
+    found = policy.get_own_relative_access_or_404(access_id)
+    if ConfirmForm().validate_on_submit():
+        relatives.confirm_again(found)
+        flash(_("Confirmed. They can see what you chose again."), "success")
+    return redirect(url_for("relatives.index"))
+
+
 @bp.post("/access/<int:access_id>/revoke")
 def revoke(access_id: int) -> WerkzeugResponse:
     found = policy.get_own_relative_access_or_404(access_id)

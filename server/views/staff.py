@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
+from server.care_team import team
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
 from server.models import AccessTarget
@@ -25,7 +26,8 @@ def home() -> str:
     """The patients of my clinics, searchable by name or number."""
     search = request.args.get("q", "")[:100]
     patients = policy.list_visible_patients(current_user, search)
-    return render_template("staff/home.html", patients=patients, search=search)
+    return render_template("staff/home.html", patients=patients, search=search,
+                           gaps=team.gap_counts(policy.staff_clinic_ids(current_user)))
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -37,6 +39,7 @@ def patient(patient_id: int) -> str:
         may_manage=policy.may("manage_account", profile), display_mobile=display_mobile,
         appointment_list=appointments.for_patient(profile),
         plan=take_home.plan_for(profile), take_home_requests=take_home.requests_for(profile),
+        team_view=team.team_for(profile),
     )
 
 

@@ -7,9 +7,12 @@ from collections import defaultdict
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
+from server.care_team import areas, handovers, team, transfers
+from server.extensions import db
 from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
 from server.models import AccessTarget, PatientProfile, WorkKind
@@ -20,6 +23,9 @@ from server.services.local_time import oslo_today
 from server.views.staff_feedback import feedback_titles
 
 bp = Blueprint("worklist", __name__, url_prefix="/staff")
+
+#: Patients with gaps named on the worklist (the total counts them all).
+GAPS_SHOWN = 50
 
 
 @bp.get("/worklist")
@@ -33,6 +39,15 @@ def index() -> str:
     for item in items:
         shown[policy.work_target(item)].append(item.patient)
     shown[AccessTarget.TAKE_HOME].extend(found.patient for found in requests)
+    handovers.escalate_overdue()
+    waiting = handovers.waiting_for(current_user, clinic_ids)
+    incoming = transfers.incoming(clinic_ids)
+    gaps = team.gap_counts(clinic_ids)
+    gap_patients = list(db.session.scalars(select(PatientProfile).where(
+        PatientProfile.id.in_(list(gaps)[:GAPS_SHOWN]))))
+    shown[AccessTarget.CARE_TEAM].extend(h.patient for found in waiting.values() for h in found)
+    shown[AccessTarget.CARE_TEAM].extend(gap_patients)
+    shown[AccessTarget.TRANSFER].extend(t.patient for t in incoming)
     for target, patients in shown.items():
         policy.record_reads(patients, target)
     observations = relatives.observations_by_id(
@@ -40,7 +55,8 @@ def index() -> str:
          if item.kind is WorkKind.RELATIVE_OBSERVATION])
     return render_template("staff/worklist.html", items=items, form=DoneForm(),
                            requests=requests, today=oslo_today(), titles=feedback_titles(),
-                           observations=observations)
+                           observations=observations, waiting=waiting, incoming=incoming,
+                           gaps=gaps, gap_patients=gap_patients, area=areas.area)
 
 
 @bp.post("/worklist/<int:item_id>/done")
