@@ -86,19 +86,6 @@ def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def truncate_all(url: str) -> None:
-    """Empty every table of the app (PostgreSQL), as tests/conftest.py does between tests."""
-    from sqlalchemy import create_engine, text
-
-    from server.models.base import Base
-
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 def has_clinics(url: str) -> bool:
     from sqlalchemy import create_engine, text
 
@@ -531,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
                 outcome = run_scenario(scenario_url, patients, responses, args)
             finally:
                 if args.database_url:
-                    truncate_all(url)
+                    from server.models.base import empty_all_tables
+
+                    empty_all_tables(url)
             outcomes.append(outcome)
             report(outcome)
     finally:

@@ -26,6 +26,9 @@ Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys
     koordinator@demo.folge.test  coordinator, Demo LAR-poliklinikk
     admin@demo.folge.test        clinic admin, Demo LAR-poliklinikk (take-home rules)
     ansatt@vestbyen.folge.test   nurse,       Demo Vestbyen poliklinikk
+    lege2@demo.folge.test        doctor,      Demo LAR-poliklinikk (a handover waits for him)
+    lege@vestbyen.folge.test     doctor,      Demo Vestbyen poliklinikk
+    koordinator@vestbyen.folge.test coordinator, Demo Vestbyen poliklinikk
 
 INFO
 # One outbox worker next to the web server delivers reminders and messages.

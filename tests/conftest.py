@@ -45,7 +45,7 @@ from server.models import (
     User,
     WorkItem,
 )
-from server.models.base import Base, utcnow
+from server.models.base import empty_all_tables, utcnow
 from server.notify.code_sender import InlineCodeSender
 from server.notify.sms import SentSms
 from server.services import appointments as appointments_service
@@ -115,11 +115,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _database_url(migrated_database: str, tmp_path: Path) -> str:
     if PG_URL:
-        engine = create_engine(PG_URL)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_all_tables(PG_URL)
         return PG_URL
     copy = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated_database, copy)

@@ -22,7 +22,7 @@ from server.care_team.models import (
 )
 from server.care_team.team import TeamError
 from server.extensions import db
-from server.models import StaffRole
+from server.models import StaffRole, User
 from server.models.base import utcnow
 from tests.conftest import CareTeam, Client, Factory, World, sign_in_as
 
@@ -173,16 +173,18 @@ def test_two_answers_at_once_exactly_one_wins(world: World, kari_team: CareTeam)
     results: list[str] = []
     errors: list[str] = []
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Each thread loads its own rows: objects of the test's session must not cross threads.
+    handover_id, coordinator_id, doctor_id = stale.id, world.coordinator_a.id, world.doctor_a.id
 
     def act(kind: str) -> None:
         with app.app_context():
-            found = db.session.get(Handover, stale.id)
+            found = db.session.get(Handover, handover_id)
             assert found is not None
             try:
                 if kind == "accept":
-                    handovers.accept(found, world.coordinator_a)
+                    handovers.accept(found, db.session.get_one(User, coordinator_id))
                 else:
-                    handovers.withdraw(found, world.doctor_a)
+                    handovers.withdraw(found, db.session.get_one(User, doctor_id))
                 results.append(kind)
             except handovers.HandoverConflict as exc:
                 errors.append(exc.code)

@@ -155,7 +155,7 @@ def sign_in_patient(sms: CapturingSms) -> Callable[[Page, PatientProfile | User]
         page.wait_for_url("**/sign-in/code")
         page.locator('input[name="code"]').fill(sms.last_code(phone))
         page.locator('form[action$="/sign-in/code"] button[type="submit"]').click()
-        page.wait_for_url("**/me/")
+        page.wait_for_url("**/relative/" if user.is_relative else "**/me/")
 
     return sign_in
 

@@ -126,8 +126,9 @@ def test_patient_cannot_come_and_asks_for_a_call(
     page.get_by_label("Call me to find a new time").check()
     page.get_by_role("button", name="Send").click()
     expect(page).to_have_url(re.compile(rf"/me/appointments/{appointment_id}$"))
-    expect(page.locator(".flash-success")).to_have_text(
-        "Thank you for telling us. We will call you to find a new time.")
+    # Who calls, from which number, by when (no coordinator yet: the clinic).
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Thank you for telling us. Your clinic will call you from 22 00 00 00, at the latest")
     expect(page.locator("p.answer")).to_contain_text("You said you cannot come.")
     expect(page.locator("p.answer")).to_contain_text("You asked us to call you.")
 
