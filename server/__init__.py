@@ -115,6 +115,8 @@ def create_app(config: Config | None = None) -> Flask:
 def _register_blueprints(app: Flask, config: Config) -> None:
     from server.care_team import staff_views as team_staff_views
     from server.care_team import views as team_views
+    from server.messages import staff_views as messages_staff_views
+    from server.messages import views as messages_views
     from server.views import (
         account,
         appointments,
@@ -142,7 +144,7 @@ def _register_blueprints(app: Flask, config: Config) -> None:
     for module in (main, auth, patient, appointments, reminders, take_home, feedback, relatives,
                    relative, invite, account, staff, staff_appointments, staff_take_home,
                    staff_feedback, staff_relatives, worklist, i18n, pwa, webhooks, signed_in,
-                   team_views, team_staff_views):
+                   team_views, team_staff_views, messages_views, messages_staff_views):
         app.register_blueprint(module.bp)
     app.register_blueprint(team_views.relative_bp)
     if config.is_development:

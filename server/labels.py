@@ -49,6 +49,8 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.CARE_TEAM: _l("your care team"),
     AccessTarget.TRANSFER: _l("the proposal to move your follow-up to another clinic"),
     AccessTarget.ARCHIVE: _l("what your former clinic kept from before you moved"),
+    AccessTarget.CONVERSATION: _l("your messages with your care team"),
+    AccessTarget.OBSERVATIONS: _l("what a relative told your team, and the team's answers"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {
@@ -125,6 +127,17 @@ MESSAGE_PURPOSE: dict[str, LazyString] = {
     MessagePurpose.PUSH_TEST.value: _l("Test notification"),
     MessagePurpose.TEAM_SHEET.value: _l("Care team on paper"),
     MessagePurpose.TRANSFER.value: _l("Move to another clinic"),
+    MessagePurpose.MESSAGE.value: _l("Answer from the care team"),
+    MessagePurpose.STAFF_MESSAGE.value: _l("Email to staff about a message"),
+}
+
+#: What a conversation is about (server/messages); a patient may leave it open.
+TOPICS: dict[str, LazyString] = {
+    "appointments": _l("Appointments"),
+    "take_home": _l("Take-home doses"),
+    "medication": _l("Medicines"),
+    "practical": _l("Something practical"),
+    "other": _l("Something else"),
 }
 
 OUTREACH_METHODS: dict[str, LazyString] = {

@@ -26,6 +26,7 @@ from server.models import (
     PatientProfile,
     RelativeAccess,
     RelativeInvitation,
+    RelativeObservation,
     RelativeScope,
     Role,
     StaffMembership,
@@ -39,6 +40,7 @@ from server.services import access_log
 
 if TYPE_CHECKING:
     from server.care_team.models import Handover, TeamMember, Transfer
+    from server.messages.models import Conversation, ConversationMessage, QuickAnswer
 
 #: Endpoints anyone may open without signing in.
 PUBLIC_ENDPOINTS = frozenset(
@@ -97,6 +99,10 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "team": frozenset({Role.PATIENT}),
     "relative_team": frozenset({Role.RELATIVE}),
     "staff_team": frozenset({Role.STAFF}),
+    # Conversations with the care team (server/messages): the patient and staff of the
+    # patient's current clinic. Relatives have no area here: they never see them.
+    "messages": frozenset({Role.PATIENT}),
+    "staff_messages": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -123,6 +129,8 @@ STAFF_ACTIONS: dict[str, frozenset[StaffRole]] = {
     "propose_transfer": frozenset({StaffRole.DOCTOR, StaffRole.COORDINATOR}),
     "accept_transfer": frozenset({StaffRole.DOCTOR, StaffRole.COORDINATOR,
                                   StaffRole.CLINIC_ADMIN}),
+    # Read and answer a patient's conversations, assign them, close them.
+    "message": _ALL_STAFF,
 }
 
 #: Actions a clinic admin may also give to a named staff member, by membership flag.
@@ -242,7 +250,7 @@ def staff_clinic_ids(user: User) -> list[int]:
 #: What a worklist item shows of its patient, for the access log.
 WORK_TARGETS: dict[WorkKind, AccessTarget] = {
     WorkKind.FEEDBACK_ALERT: AccessTarget.FEEDBACK,
-    WorkKind.RELATIVE_OBSERVATION: AccessTarget.RELATIVES,
+    WorkKind.RELATIVE_OBSERVATION: AccessTarget.OBSERVATIONS,
 }
 
 
@@ -473,3 +481,57 @@ def get_former_patient_or_404(patient_id: int) -> tuple[PatientProfile, Transfer
     access_log.record(current_user, patient, AccessTarget.ARCHIVE, membership.role.value,
                       membership.clinic_id)
     return patient, moved
+
+
+# --- conversations with the care team ----------------------------------------------------------
+
+def get_own_conversation_or_404(conversation_id: int) -> Conversation:
+    """A conversation of the signed-in patient, or 404 (also for other patients')."""
+    from server.messages.models import Conversation as ConversationRow
+
+    conversation = db.session.get(ConversationRow, conversation_id)
+    if conversation is None or conversation.patient_id != current_patient().id:
+        abort(404)
+    return conversation
+
+
+def get_conversation_or_404(conversation_id: int) -> Conversation:
+    """A conversation of a patient of my clinic (now, after any move), logged as the
+    conversation; 404 for staff of any other clinic, a former one included."""
+    from server.messages.models import Conversation as ConversationRow
+
+    conversation = db.session.get(ConversationRow, conversation_id)
+    if conversation is None:
+        abort(404)
+    get_patient_or_404(conversation.patient_id, "message", AccessTarget.CONVERSATION)
+    return conversation
+
+
+def get_message_in_or_404(conversation: Conversation, message_id: int) -> ConversationMessage:
+    """A message of a conversation already authorized by one of the loaders above."""
+    from server.messages.models import ConversationMessage as MessageRow
+
+    message = db.session.get(MessageRow, message_id)
+    if message is None or message.conversation_id != conversation.id:
+        abort(404)
+    return message
+
+
+def get_observation_or_404(observation_id: int) -> RelativeObservation:
+    """A relative's observation about a patient of my clinic, for answering it (logged)."""
+    observation = db.session.get(RelativeObservation, observation_id)
+    if observation is None:
+        abort(404)
+    get_patient_or_404(observation.patient_id, "message", AccessTarget.OBSERVATIONS)
+    return observation
+
+
+def get_quick_answer_or_404(quick_id: int) -> QuickAnswer:
+    """A quick answer of a clinic where I may change the settings (clinic admin)."""
+    from server.messages.models import QuickAnswer as QuickRow
+
+    quick = db.session.get(QuickRow, quick_id)
+    if quick is None:
+        abort(404)
+    get_clinic_or_404(quick.clinic_id, "manage_clinic")
+    return quick

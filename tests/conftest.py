@@ -35,6 +35,7 @@ from server.models import (
     Clinic,
     ConsentMethod,
     MeetingKind,
+    ObservationKind,
     PatientAnswer,
     PatientProfile,
     Role,
@@ -379,6 +380,7 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     answered appointment (on the worklist), a decided take-home request, a relative's
     access with an agreement and a pending invitation. Values by URL argument name."""
     from server.care_team import transfers
+    from server.messages import conversations
     from server.services import relatives, take_home
     from server.services.local_time import oslo_today
 
@@ -400,12 +402,19 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     moving = transfers.propose(world.patient_x, transfers.ProposalInput(
         clinic_c.id, oslo_today() + timedelta(days=14), ConsentMethod.IN_PERSON, oslo_today()),
         world.doctor_a)
+    written = conversations.start(world.patient_x, "Kan jeg flytte timen?", None, "things-1")
+    conversations.answer(written.conversation, world.coordinator_a, "Ja, ring oss.")
+    observation = relatives.observe(access, ObservationKind.WORRY, "Sover dårlig.")
+    quick = conversations.add_quick_answer(world.clinic_a.id, "Takk", "Takk for meldingen.",
+                                           world.coordinator_a)
     return {"patient_id": world.patient_x.id, "appointment_id": appointment.id,
             "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,
             "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token",
             "passkey_id": 999, "session_id": 999, "filename": "icon-192.png", "lang": "nb",
             "key": "how_are_things", "member_id": team.gp.id, "handover_id": team.handover.id,
-            "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id}
+            "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id,
+            "conversation_id": written.conversation_id, "message_id": written.id,
+            "observation_id": observation.id, "quick_id": quick.id}
 
 
 def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:

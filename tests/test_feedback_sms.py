@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from server.extensions import db
+from server.messages import conversations
+from server.messages.conversations import sms_segments
+from server.messages.models import MessageVia
 from server.models import (
     AnonymousFeedback,
     Appointment,
@@ -117,6 +120,19 @@ def expected_sms(patient: PatientProfile, template: str, **params: Any) -> str:
     return texts.render(template, "sms", params, patient.user.language).body
 
 
+def passed_on(patient: PatientProfile, hint: str, language: str | None = None) -> str:
+    """The answer to an SMS that went to the team instead of being applied."""
+    day = conversations.answer_by(patient.clinic, utcnow()).isoformat()
+    return texts.render("reply_passed_on", "sms", {"on_day": day, "hint": hint},
+                        language or patient.user.language).body
+
+
+def in_inbox(patient: PatientProfile, body: str) -> bool:
+    """The SMS is a message in one of the patient's conversations (nothing is lost)."""
+    return any(m.body == body and m.via is MessageVia.SMS
+               for c in conversations.for_patient(patient) for m in c.messages)
+
+
 def reply(patient: PatientProfile, sid: str, body: str, sms: CapturingSms) -> str:
     """Receive an SMS from the patient and return the SMS we answer with."""
     before = len(sms.sent)
@@ -195,10 +211,12 @@ def test_the_invitation_sms_is_discreet_and_one_segment(invited: FeedbackInvitat
     [invite] = messages(MessagePurpose.FEEDBACK_INVITE)
     assert invite.status is MessageStatus.SENT and invite.channel == "sms"
     for language in ("nb", "nn", "en"):
-        for template in ("feedback_invite", "feedback_reminder", "feedback_thanks",
-                         "feedback_help", "feedback_closed"):
+        for template in ("feedback_invite", "feedback_reminder", "feedback_thanks"):
             text = texts.render(template, "sms", {"invitation_id": invited.id}, language).body
             assert not FORBIDDEN.search(text) and len(text) <= 160, (template, language, text)
+        for hint in ("feedback_unclear", "feedback_closed"):
+            text = passed_on(patient, hint, language)
+            assert not FORBIDDEN.search(text) and sms_segments(text) <= 2, (hint, language, text)
 
 
 # -- answers by SMS --------------------------------------------------------------------------
@@ -230,9 +248,10 @@ def test_four_numbers_store_one_response_then_the_check_in_is_closed(
         WorkItem.kind == WorkKind.FEEDBACK_ALERT)).all()
     assert alert.patient_id == patient.id and alert.details["total"] == 32
 
-    # A second answer changes nothing and says the check-in is closed.
+    # A second answer changes no scores: the team reads it, and the reply says it is closed.
     again = reply(patient, "SMfb2", "2 2 2 2", sms)
-    assert again == expected_sms(patient, "feedback_closed")
+    assert again == passed_on(patient, "feedback_closed")
+    assert in_inbox(patient, "2 2 2 2")
     assert again != expected_sms(patient, "feedback_thanks")
     assert len(responses()) == 1 and responses()[0].total == 32
     # The same webhook delivered again is ignored entirely.
@@ -247,13 +266,13 @@ def test_four_numbers_store_one_response_then_the_check_in_is_closed(
     assert len(sms.sent) == sent_before
 
 
-def test_an_unclear_reply_gets_help_and_nothing_is_stored(invited: FeedbackInvitation,
-                                                           world: World, sms: CapturingSms) -> None:
+def test_an_unclear_reply_gets_help_and_goes_to_the_team_not_the_scores(
+        invited: FeedbackInvitation, world: World, sms: CapturingSms) -> None:
     patient = world.patient_x
     for n, body in enumerate(["blah", "8 7", "11"]):
         answer = reply(patient, f"SMhelp{n}", body, sms)
-        assert answer == expected_sms(patient, "feedback_help"), body
-        assert answer != expected_sms(patient, "reply_help")
+        assert answer == passed_on(patient, "feedback_unclear"), body
+        assert in_inbox(patient, body), body
     assert responses() == [] and count(AnonymousFeedback) == 0
     db.session.refresh(invited)
     assert invited.status is InvitationStatus.OPEN
@@ -264,9 +283,10 @@ def test_an_unclear_reply_gets_help_and_nothing_is_stored(invited: FeedbackInvit
 
 def test_words_after_a_check_in_still_answer_the_appointment(
         invited: FeedbackInvitation, world: World, sms: CapturingSms) -> None:
-    # "JA" is an answer to an appointment, not a score: it is not lost as feedback help.
+    # "JA" is an answer to an appointment, not a score: it is not taken as feedback. With no
+    # coming appointment to apply it to, it goes to the team.
     answer = reply(world.patient_x, "SMja", "JA", sms)
-    assert answer != expected_sms(world.patient_x, "feedback_help")
+    assert answer == passed_on(world.patient_x, "no_appointment")
     assert responses() == []
     db.session.refresh(invited)
     assert invited.status is InvitationStatus.OPEN
@@ -289,7 +309,7 @@ def test_an_expired_invitation_stores_nothing(invited: FeedbackInvitation, world
     invited.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     answer = reply(world.patient_x, "SMlate", "8 7 9 8", sms)
-    assert answer == expected_sms(world.patient_x, "feedback_closed")
+    assert answer == passed_on(world.patient_x, "feedback_closed")
     assert responses() == []
     db.session.refresh(invited)
     assert invited.status is InvitationStatus.OPEN  # expired by its time, not answered

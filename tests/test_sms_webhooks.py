@@ -11,6 +11,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from server.extensions import db
+from server.messages import conversations
+from server.messages.conversations import sms_segments
 from server.models import (
     Channel,
     InboundSms,
@@ -136,14 +138,18 @@ def test_a_repeated_message_id_has_no_effect(client: Client, world: World, make:
     assert len(replies) == 1
 
 
-def test_unknown_reply_gets_a_short_help_text(client: Client, world: World, make: Factory,
-                                              sms: CapturingSms) -> None:
+def test_unknown_reply_goes_to_the_team_with_a_short_help_text(
+        client: Client, world: World, make: Factory, sms: CapturingSms) -> None:
     appointment = remind(make, world)
     reply(client, "SM400", world.patient_x.user.phone, "hva betyr dette?")
     Worker(name="w").run_until_idle()
-    assert "STOP" in sms.sent[-1].body and len(sms.sent[-1].body) <= 160
+    body = sms.sent[-1].body
+    assert "YES, NO or CALL" in body and "gone to your team" in body
+    assert sms_segments(body) <= 2
     db.session.refresh(appointment)
     assert appointment.answer is PatientAnswer.NONE
+    [conversation] = conversations.for_patient(world.patient_x)
+    assert [m.body for m in conversation.messages] == ["hva betyr dette?"]
 
 
 def test_stop_ends_sms_reminders_and_tells_the_clinic(client: Client, world: World,
@@ -174,7 +180,9 @@ def test_reply_without_a_reminded_appointment(client: Client, world: World,
                                               sms: CapturingSms) -> None:
     reply(client, "SM700", world.patient_x.user.phone, "JA")
     Worker(name="w").run_until_idle()
-    assert "could not find an appointment" in sms.sent[-1].body
+    assert "no coming appointment" in sms.sent[-1].body
+    [conversation] = conversations.for_patient(world.patient_x)
+    assert [m.body for m in conversation.messages] == ["JA"]
 
 
 def test_delivery_report_updates_and_a_failure_falls_back(client: Client, world: World,

@@ -209,6 +209,9 @@ def _move(transfer: Transfer, by: User, doctor: User, coordinator: User, now: da
     if patient is None:
         raise TeamError(_l("The patient was not found."), "gone")
     db.session.refresh(patient)
+    from server.messages.conversations import after_transfer
+
+    after_transfer(patient)  # open conversations go to the new coordinator
     team._event(patient, TeamEventKind.TRANSFER_ACCEPTED, by, transfer_id=transfer.id,
                 details={"from_clinic_id": from_id, "to_clinic_id": to_id})
     outbox.enqueue(key=f"transfer_done:{transfer.id}", purpose=MessagePurpose.TRANSFER,

@@ -29,7 +29,8 @@ _NOT_OFFERED = _l("Choose one of the options shown.")
 
 class Form(FlaskForm):
     """A FlaskForm (CSRF included) that refuses control characters such as NUL in any
-    field, with a message under the field. The text is kept, minus those characters, so
+    field, with a message under the field (a field with ``strips_control_characters``
+    leaves them out instead, and refuses only NUL). The text is kept, minus those characters, so
     nothing the person wrote is lost when the form is shown again. Choice fields answer a
     value they never offered with our own translated message."""
 
@@ -50,6 +51,9 @@ class Form(FlaskForm):
                 continue
             if isinstance(field.data, str):
                 field.data = without_control_characters(field.data)
+            if getattr(field, "strips_control_characters", False) and \
+                    not any("\x00" in v for v in raw):
+                continue  # a message text: such characters are simply left out
             field.errors = [*field.errors, _l(
                 "This contains a character that cannot be saved (for example an invisible "
                 "control character). Remove it and try again.")]

@@ -18,6 +18,7 @@ from server.labels import (
 from server.services.relatives import (
     AGREEMENT_MAX,
     NAME_MAX,
+    OBSERVATION_ANSWER_MAX,
     OBSERVATION_MAX,
     RELATIONSHIP_MAX,
 )
@@ -75,6 +76,13 @@ class ObservationForm(Form):
     text = TextAreaField(_l("What do you want the care team to know?"), validators=[
         DataRequired(message=_l("Write what you want to tell the care team.")),
         _max(OBSERVATION_MAX)])
+
+
+class ObservationAnswerForm(Form):
+    answer = TextAreaField(_l("A short answer (the relative and the patient can read it)"),
+                           validators=[DataRequired(message=_l("Write the answer first.")),
+                                       _max(OBSERVATION_ANSWER_MAX)],
+                           render_kw={"rows": 2, "maxlength": OBSERVATION_ANSWER_MAX})
 
 
 class AgreementForm(Form):

@@ -1,8 +1,10 @@
 """Typed SQLAlchemy models, one module per concept."""
 
 # The care team keeps its tables in its own package (server/care_team); registering them
-# here puts them on the same metadata, for Alembic and the tests.
+# here puts them on the same metadata, for Alembic and the tests; so do the conversations
+# (server/messages).
 from server.care_team import models as _care_team_models  # noqa: F401
+from server.messages import models as _messages_models  # noqa: F401
 from server.models.access_log import AccessLogEntry, AccessTarget
 from server.models.appointment import (
     Appointment,

@@ -33,6 +33,8 @@ class AccessTarget(enum.Enum):
     CARE_TEAM = "care_team"  # the care team: who is responsible for what, handovers
     TRANSFER = "transfer"  # a proposal to move the patient to another clinic
     ARCHIVE = "archive"  # a former clinic reading, read-only, what it kept from before a move
+    CONVERSATION = "conversation"  # the patient's messages to and from the care team
+    OBSERVATIONS = "observations"  # what a relative told the team, and the team's answers
 
 
 class AccessLogEntry(Base):

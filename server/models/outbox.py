@@ -37,6 +37,8 @@ class MessagePurpose(enum.Enum):
     INVITE_FAILED = "invite_failed"  # to the patient: someone tried an old invitation link
     TEAM_SHEET = "team_sheet"  # the care team on paper, when it changes (letter patients)
     TRANSFER = "transfer"  # the follow-up is proposed to move, or has moved, to another clinic
+    MESSAGE = "message"  # to the patient: the team wrote in a conversation (server/messages)
+    STAFF_MESSAGE = "staff_message"  # to a staff member, by email: a conversation waits
 
 
 class MessageStatus(enum.Enum):

@@ -142,6 +142,14 @@ class RelativeObservation(Base):
     kind: Mapped[ObservationKind] = mapped_column(enum_column(ObservationKind, "observation_kind"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the team first read it (the relative sees this), and who.
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: A short note back from the team; the patient can read it too, and the relative is
+    #: told so before it is written.
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     access: Mapped[RelativeAccess] = relationship()
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -41,6 +41,9 @@ class User(Base):
     #: Chosen language; None until the person picks one (then the browser decides).
     language: Mapped[str | None] = mapped_column(String(2))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Staff: an email ("new message in Følge for your clinic", nothing more) when a
+    #: conversation assigned to them gets a message. Off unless they turn it on.
+    notify_messages_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     patient_profile: Mapped[PatientProfile | None] = relationship(

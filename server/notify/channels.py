@@ -1,4 +1,4 @@
-"""Deliver one outbox message on one channel: push, SMS or letter.
+"""Deliver one outbox message on one channel: push, SMS, letter, or (staff only) email.
 
 Each function raises from the one error hierarchy in ``notify.errors``:
 ``ChannelUnavailable`` when the person lacks the channel (no phone, no
@@ -43,6 +43,8 @@ def _send_push(message: OutboxMessage, key: str) -> Delivered:
         raise ChannelUnavailable("no push subscription")
     text = texts.render_message(message, Channel.PUSH.value)
     url = "/relative/" if message.recipient_user_id else "/me/appointments"
+    if message.purpose is MessagePurpose.MESSAGE:
+        url = "/me/messages/"
     payload = {"title": text.title, "body": text.body, "url": url}
     delivered: list[str] = []
     temporary: TemporaryDeliveryError | None = None
@@ -84,10 +86,28 @@ def _queue_letter(message: OutboxMessage, key: str) -> Delivered:
     return Delivered(provider_id="", sent_to="letter", queued_letter=True)
 
 
+#: Not a patient's channel (Channel): staff who asked for it get an email about a waiting
+#: conversation, without a name or a word of it.
+EMAIL = "email"
+
+
+def _send_email(message: OutboxMessage, key: str) -> Delivered:
+    from server.notify import email
+
+    user = message.receiver
+    if message.recipient_user_id is None or not user.email:
+        raise ChannelUnavailable("no email address")
+    subject, _, body = texts.render(message.template, EMAIL, message.params,
+                                    user.language, keep_lines=True).body.partition("\n")
+    email.provider().send(user.email, subject.strip(), body.strip())
+    return Delivered(provider_id="", sent_to=user.email)
+
+
 SENDERS = {
     Channel.PUSH.value: _send_push,
     Channel.SMS.value: _send_sms,
     Channel.LETTER.value: _queue_letter,
+    EMAIL: _send_email,
 }
 
 

@@ -50,6 +50,8 @@ def _values(template: str, params: dict[str, Any], now: datetime) -> dict[str, A
         from server.care_team.letters import team_sheet_values
 
         values.update(team_sheet_values(int(params["patient_id"])))
+    if template == "message" and "message_id" in params:
+        values.update(_message_values(int(params["message_id"])))
     if "starts_at" in params:
         starts = datetime.fromisoformat(params["starts_at"])
         values["starts"] = starts
@@ -59,15 +61,40 @@ def _values(template: str, params: dict[str, Any], now: datetime) -> dict[str, A
     return values
 
 
+def _message_values(message_id: int) -> dict[str, Any]:
+    """The team's words, for an SMS to a patient who talks to us by SMS, or a letter."""
+    from server.extensions import db
+    from server.messages.conversations import SMS_MAX_SEGMENTS, sms_segments
+    from server.messages.models import ConversationMessage
+
+    message = db.session.get(ConversationMessage, message_id)
+    if message is None:
+        return {"text": "", "sms_text": "", "text_fits": False, "phone": ""}
+    from server.services.phone_numbers import display_phone
+
+    phone = display_phone(message.conversation.patient.clinic.phone)
+    sms_text = _("Følge, from your team: %(text)s", text=" ".join(message.body.split()))
+    return {"text": message.body, "sms_text": sms_text, "phone": phone,
+            "text_fits": sms_segments(sms_text) <= SMS_MAX_SEGMENTS}
+
+
+def message_text_fits(message_id: int, language: str | None) -> bool:
+    """Whether the team's words fit in the SMS to the patient (else it says "open Følge")."""
+    with force_locale(language or "nb"):
+        return bool(_message_values(message_id)["text_fits"])
+
+
 def render(template: str, channel: str, params: dict[str, Any], language: str | None,
-           now: datetime | None = None) -> RenderedText:
-    """Render one notification. Needs an app context, not a request."""
+           now: datetime | None = None, keep_lines: bool = False) -> RenderedText:
+    """Render one notification. Needs an app context, not a request. Letters (and
+    ``keep_lines``) keep their lines; other channels get one line."""
     now = now or utcnow()
     with force_locale(language or "nb"):
         values = _values(template, params, now)
         body = render_template(f"notifications/{channel}/{template}.txt", **values).strip()
         title = "Følge"
-    return RenderedText(title=title, body=" ".join(body.split()) if channel != "letter" else body)
+    one_line = channel != "letter" and not keep_lines
+    return RenderedText(title=title, body=" ".join(body.split()) if one_line else body)
 
 
 def render_message(message: OutboxMessage, channel: str, now: datetime | None = None) -> RenderedText:

@@ -112,6 +112,10 @@ class Worker:
 
             if not copy_still_allowed(message):
                 return True  # the access or its reminders scope ended since the copy was made
+        if message.purpose is MessagePurpose.MESSAGE:
+            from server.messages.conversations import notice_obsolete
+
+            return notice_obsolete(message)
         if message.purpose in (MessagePurpose.FEEDBACK_INVITE, MessagePurpose.FEEDBACK_REMINDER):
             from server.services.feedback import message_obsolete
 
@@ -181,6 +185,10 @@ class Worker:
                 message.status = (MessageStatus.LETTER_QUEUED if result.queued_letter
                                   else MessageStatus.SENT)
                 message.note("queued" if result.queued_letter else "sent")
+                if message.purpose is MessagePurpose.MESSAGE:
+                    from server.messages.conversations import delivered
+
+                    delivered(message, channel, now)
                 break
         db.session.commit()
         return message.status

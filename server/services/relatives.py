@@ -55,6 +55,8 @@ INVITATION_DAYS = 7
 #: Invitations a patient may send in 24 hours.
 MAX_INVITATIONS_PER_DAY = 5
 NAME_MAX, RELATIONSHIP_MAX, OBSERVATION_MAX, AGREEMENT_MAX = 120, 80, 1000, 2000
+#: The team's note back on an observation.
+OBSERVATION_ANSWER_MAX = 500
 #: Scopes in the order they are offered.
 SCOPES = [s.value for s in RelativeScope]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -392,6 +394,44 @@ def observations_of(patient: PatientProfile) -> list[RelativeObservation]:
     return list(db.session.scalars(
         select(RelativeObservation).where(RelativeObservation.patient_id == patient.id)
         .order_by(RelativeObservation.created_at.desc())))
+
+
+def observations_by(access: RelativeAccess) -> list[RelativeObservation]:
+    """What this relative sent (through this access), newest first: for their own page."""
+    return list(db.session.scalars(
+        select(RelativeObservation).where(RelativeObservation.access_id == access.id)
+        .order_by(RelativeObservation.created_at.desc())))
+
+
+def mark_observations_read(staff: User, patient: PatientProfile | None = None,
+                           ids: list[int] | None = None) -> None:
+    """Staff saw observations (of a patient, or these on the worklist): the relatives see
+    that the team has read them. Commits."""
+    which = RelativeObservation.patient_id == patient.id if patient is not None else \
+        RelativeObservation.id.in_(ids or [])
+    db.session.execute(
+        update(RelativeObservation).where(which, RelativeObservation.read_at.is_(None))
+        .values(read_at=utcnow(), read_by_id=staff.id)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def answer_observation(observation: RelativeObservation, staff: User, text: str) -> None:
+    """A short note back to the relative, which the patient can read too. Commits."""
+    if "\x00" in text:
+        raise RelativeError(_l("This contains a character that cannot be saved. Remove it and "
+                               "try again."), "nul", "answer")
+    text = text.strip()
+    if not text:
+        raise RelativeError(_l("Write the answer first."), "empty", "answer")
+    if len(text) > OBSERVATION_ANSWER_MAX:
+        raise RelativeError(_l("Please keep it under %(max)d characters.",
+                               max=OBSERVATION_ANSWER_MAX), "too_long", "answer")
+    now = utcnow()
+    observation.answer, observation.answered_at, observation.answered_by_id = text, now, staff.id
+    observation.read_at = observation.read_at or now
+    observation.read_by_id = observation.read_by_id or staff.id
+    db.session.commit()
 
 
 # --- reminders and outreach ------------------------------------------------------------------

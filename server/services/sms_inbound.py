@@ -1,8 +1,13 @@
 """Two-way SMS: replies from patients, and delivery reports from the provider.
 
 Each inbound SMS is stored once per provider message id (a repeated webhook
-has no effect) and applied to the appointment that the latest reminder to
-that number was about.
+has no effect). A clear answer (see ``sms_replies``) is applied to the
+appointment that the latest reminder to that number was about, or to the
+latest check-in. Everything else from a patient's verified number (an unknown
+word, a sentence, several wishes at once, an answer with nothing to apply it
+to) is passed on to the care team as a message in a conversation
+(``server/messages``), and the patient is told when to expect an answer:
+nothing a patient writes is lost.
 """
 
 from __future__ import annotations
@@ -86,12 +91,10 @@ def _feedback_answer(patient: PatientProfile, latest: OutboxMessage, inbound: In
     instrument = instruments.latest(invitation.instrument_key) if invitation else None
     numbers = feedback.parse_scores(inbound.body)
     if invitation is None or instrument is None:
-        inbound.understood_as = "feedback_no_invitation"
-        _reply(inbound, patient, "feedback_closed")
+        _pass_on(patient, inbound, "feedback_no_invitation")
         return
     if numbers is None or len(numbers) not in (1, len(instrument.items)):
-        inbound.understood_as = "feedback_unclear"
-        _reply(inbound, patient, "feedback_help")
+        _pass_on(patient, inbound, "feedback_unclear")
         return
     keys = [instrument.overall_item] if len(numbers) == 1 else instrument.item_keys
     try:
@@ -100,11 +103,33 @@ def _feedback_answer(patient: PatientProfile, latest: OutboxMessage, inbound: In
             invitation_id=invitation.id, via=FeedbackVia.SMS,
             client_key=f"sms:{inbound.provider_message_id}"[:64]))
     except feedback.FeedbackError:
-        inbound.understood_as = "feedback_closed"
-        _reply(inbound, patient, "feedback_closed")
+        _pass_on(patient, inbound, "feedback_closed")
         return
     inbound.understood_as = "feedback"
     _reply(inbound, patient, "feedback_thanks")
+
+
+#: What the reply to a passed-on SMS adds, by why it was not applied (see reply_passed_on).
+_HINTS = {"feedback_unclear": "feedback_unclear", "feedback_no_invitation": "feedback_closed",
+          "feedback_closed": "feedback_closed"}
+
+
+def _pass_on(patient: PatientProfile, inbound: InboundSms, understood_as: str,
+             latest: OutboxMessage | None = None) -> None:
+    """Not a clear answer: a person reads it. The reply says when the team answers, and how
+    to answer the latest reminder or check-in if that is what the patient meant."""
+    from server.messages import conversations
+
+    inbound.understood_as = understood_as
+    message = conversations.from_sms(patient, inbound)
+    since = message.conversation.waiting_since or utcnow()
+    hint = _HINTS.get(understood_as, "")
+    if understood_as.endswith(("_no_appointment", "_not_applied")):
+        hint = "no_appointment"
+    elif not hint and latest is not None and latest.appointment_id is not None:
+        hint = "reminder"
+    _reply(inbound, patient, "reply_passed_on", {
+        "on_day": conversations.answer_by(patient.clinic, since).isoformat(), "hint": hint})
 
 
 def _reply(inbound: InboundSms, patient: PatientProfile, template: str,
@@ -160,7 +185,7 @@ def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms
         # Numbers answer the check-in; words such as JA or RING still answer appointments.
         _feedback_answer(patient, latest, inbound)
     elif intent is ReplyIntent.UNKNOWN:
-        _reply(inbound, patient, "reply_help")
+        _pass_on(patient, inbound, "passed_on", latest)
     else:
         _apply(intent, patient, inbound)
     db.session.commit()
@@ -179,8 +204,7 @@ def _apply(intent: ReplyIntent, patient: PatientProfile, inbound: InboundSms) ->
     latest = _latest_reminded_appointment(patient)
     appointment = latest.appointment if latest else None
     if appointment is None or appointment.is_cancelled or appointment.starts_at <= utcnow():
-        inbound.understood_as = f"{intent.value}_no_appointment"
-        _reply(inbound, patient, "reply_no_appointment")
+        _pass_on(patient, inbound, f"{intent.value}_no_appointment")
         return
     inbound.appointment_id = appointment.id
     choice = {ReplyIntent.CONFIRM: PatientAnswer.CONFIRMED,
@@ -189,7 +213,7 @@ def _apply(intent: ReplyIntent, patient: PatientProfile, inbound: InboundSms) ->
         appointments.answer(appointment, choice, call_me=intent is ReplyIntent.CALL_ME or
                             appointment.call_me, via="sms", commit=False)
     except DomainError:
-        _reply(inbound, patient, "reply_no_appointment")
+        _pass_on(patient, inbound, f"{intent.value}_not_applied")
         return
     template = {ReplyIntent.CONFIRM: "reply_confirm", ReplyIntent.CANCEL: "reply_cancel",
                 ReplyIntent.CALL_ME: "reply_call"}[intent]

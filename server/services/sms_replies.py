@@ -19,9 +19,12 @@ How a reply is read
    separate words; every other punctuation mark (``. , ! ? ; : " « » ( )`` ...,
    including text smileys such as ``:)``) ends a *sentence*; each emoji or other
    symbol is a token of its own, even when written next to a word (``ja👍``).
-3. **Forgive stretched letters.** A run of the same letter counts as one letter
-   on both sides of the comparison, so ``Jaaa`` is ``ja``, ``neei`` is ``nei``
-   and ``kommmer`` is ``kommer``. Digits are never collapsed (``11`` is not
+3. **Forgive stretched letters, within reason.** A run of up to
+   :data:`MAX_STRETCH` of the same letter counts as one letter on both sides of
+   the comparison, so ``Jaaa`` is ``ja``, ``neei`` is ``nei`` and ``kommmer`` is
+   ``kommer``. A longer run (``jaaaaaaaaaa``), or a word longer than
+   :data:`MAX_WORD`, is not understood: it is as likely a pocket or a cat as a
+   yes, and a person reads it. Digits are never collapsed (``11`` is not
    ``1``). The vocabulary is checked at import time so that no two meanings
    collapse to the same key.
 4. **Cover every token.** Within each sentence, known phrases are matched
@@ -80,7 +83,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["MAX_CHARS", "MAX_TOKENS", "ReplyIntent", "parse_reply"]
+__all__ = ["MAX_CHARS", "MAX_STRETCH", "MAX_TOKENS", "MAX_WORD", "ReplyIntent", "parse_reply"]
 
 
 class ReplyIntent(enum.Enum):
@@ -98,6 +101,10 @@ class ReplyIntent(enum.Enum):
 MAX_TOKENS = 10
 #: Longer texts are not even tokenised (no real answer is this long).
 MAX_CHARS = 300
+#: A letter repeated more times than this in a row is not a stretched word any more.
+MAX_STRETCH = 5
+#: No word in the vocabulary is near this long; a longer "word" is not understood.
+MAX_WORD = 24
 
 _CONFIRM = ReplyIntent.CONFIRM
 _CANCEL = ReplyIntent.CANCEL
@@ -121,6 +128,7 @@ class _Meaning:
 _INVISIBLE = re.compile("[\ufe0e\ufe0f\u200b-\u200d\u2060\ufeff\u00ad\u20e3\U0001f3fb-\U0001f3ff]")
 _APOSTROPHES = frozenset("'\u2019\u2018\u02bc`\u00b4")
 _STRETCHED = re.compile(r"([^\W\d_])\1+")
+_OVERSTRETCHED = re.compile(rf"([^\W\d_])\1{{{MAX_STRETCH},}}")
 
 
 def _sentences(text: str) -> list[list[str]]:
@@ -339,6 +347,8 @@ def parse_reply(text: str) -> ReplyIntent:
     intents: set[ReplyIntent] = set()
     politeness: list[frozenset[ReplyIntent]] = []
     for sentence in sentences:
+        if any(len(token) > MAX_WORD or _OVERSTRETCHED.search(token) for token in sentence):
+            return ReplyIntent.UNKNOWN  # mashed keys, not a stretched word
         keys = [_key(token) for token in sentence]
         start = 0
         while start < len(keys):

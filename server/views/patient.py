@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from server import policy
+from server.messages import conversations
 from server.services import access_log, appointments, feedback
 
 bp = Blueprint("patient", __name__, url_prefix="/me")
@@ -17,7 +18,8 @@ def home() -> str:
     upcoming = [a for a in appointments.upcoming_for(patient) if not a.is_cancelled]
     return render_template("patient/home.html", patient=patient,
                            next_appointment=upcoming[0] if upcoming else None,
-                           feedback_invitation=feedback.open_invitation(patient))
+                           feedback_invitation=feedback.open_invitation(patient),
+                           unread_messages=conversations.unread_for_patient(patient))
 
 
 @bp.get("/who-has-seen")

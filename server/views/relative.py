@@ -68,7 +68,7 @@ def pickup_plan(patient_id: int) -> str:
 def observe(patient_id: int) -> str | WerkzeugResponse:
     """Tell the care team what I see. The patient can read it too, and the page says so."""
     access = policy.get_relative_access_or_404(patient_id, RelativeScope.OBSERVATIONS,
-                                               AccessTarget.NAME)
+                                               AccessTarget.OBSERVATIONS)
     form = ObservationForm()
     if form.validate_on_submit():
         try:
@@ -78,7 +78,8 @@ def observe(patient_id: int) -> str | WerkzeugResponse:
         else:
             flash(_("Sent to the care team. Thank you for telling us."), "success")
             return redirect(url_for("relative.patient", patient_id=patient_id))
-    return render_template("relative/observe.html", access=access, form=form)
+    return render_template("relative/observe.html", access=access, form=form,
+                           sent=relatives.observations_by(access))
 
 
 @bp.post("/access/<int:patient_id>/leave")

@@ -11,6 +11,7 @@ from server import policy
 from server.care_team import team
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
+from server.messages import conversations
 from server.models import AccessTarget
 from server.services import accounts, appointments, take_home
 from server.services.errors import DomainError
@@ -26,8 +27,10 @@ def home() -> str:
     """The patients of my clinics, searchable by name or number."""
     search = request.args.get("q", "")[:100]
     patients = policy.list_visible_patients(current_user, search)
+    clinic_ids = policy.staff_clinic_ids(current_user)
     return render_template("staff/home.html", patients=patients, search=search,
-                           gaps=team.gap_counts(policy.staff_clinic_ids(current_user)))
+                           gaps=team.gap_counts(clinic_ids),
+                           inbox=conversations.counts(clinic_ids, current_user))
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -40,6 +43,7 @@ def patient(patient_id: int) -> str:
         appointment_list=appointments.for_patient(profile),
         plan=take_home.plan_for(profile), take_home_requests=take_home.requests_for(profile),
         team_view=team.team_for(profile),
+        patient_conversations=conversations.for_patient(profile),
     )
 
 

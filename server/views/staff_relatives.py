@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.forms.common import attach_error
-from server.forms.relatives import AgreementForm, StaffRegisterForm
+from server.forms.relatives import AgreementForm, ObservationAnswerForm, StaffRegisterForm
 from server.models import AccessTarget, ConsentMethod
 from server.services import relatives
 from server.services.agreement_pdf import render_agreement
@@ -24,11 +24,33 @@ bp = Blueprint("staff_relatives", __name__, url_prefix="/staff")
 def index(patient_id: int) -> str:
     """Only this clinic's patient: other clinics' relatives are never shown (404)."""
     patient = policy.get_patient_or_404(patient_id, "view", AccessTarget.RELATIVES)
-    return render_template(
+    observations = relatives.observations_of(patient)
+    page = render_template(
         "staff/relatives.html", patient=patient, accesses=relatives.accesses_of_patient(patient),
-        pending=relatives.pending_invitations(patient),
-        observations=relatives.observations_of(patient), agreement_for=relatives.agreement_for,
+        pending=relatives.pending_invitations(patient), answer_form=ObservationAnswerForm(),
+        observations=observations, agreement_for=relatives.agreement_for,
         today=oslo_today(), may_manage=policy.may("manage_relatives", patient))
+    relatives.mark_observations_read(current_user, patient=patient)  # after the page shows "new"
+    return page
+
+
+@bp.post("/observations/<int:observation_id>/answer")
+def answer_observation(observation_id: int) -> WerkzeugResponse:
+    """A short note back to the relative; the patient can read it too (the form says so)."""
+    observation = policy.get_observation_or_404(observation_id)
+    form = ObservationAnswerForm()
+    if form.validate_on_submit():
+        try:
+            relatives.answer_observation(observation, current_user, form.answer.data or "")
+        except RelativeError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("Answer saved. The relative and the patient can read it."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(str(errors[0]), "error")
+    return redirect(url_for("staff_relatives.index", patient_id=observation.patient_id,
+                            _anchor=f"observation-{observation.id}"))
 
 
 @bp.route("/patients/<int:patient_id>/relatives/new", methods=["GET", "POST"])

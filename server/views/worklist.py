@@ -15,6 +15,7 @@ from server.care_team import areas, handovers, team, transfers
 from server.extensions import db
 from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import DoneForm
+from server.messages import conversations
 from server.models import AccessTarget, PatientProfile, WorkKind
 from server.notify.letter import render_letters_pdf
 from server.numbers import row_id
@@ -48,15 +49,20 @@ def index() -> str:
     shown[AccessTarget.CARE_TEAM].extend(h.patient for found in waiting.values() for h in found)
     shown[AccessTarget.CARE_TEAM].extend(gap_patients)
     shown[AccessTarget.TRANSFER].extend(t.patient for t in incoming)
+    late = conversations.overdue(clinic_ids, limit=GAPS_SHOWN)
+    shown[AccessTarget.CONVERSATION].extend(c.patient for c in late)
     for target, patients in shown.items():
         policy.record_reads(patients, target)
     observations = relatives.observations_by_id(
         [item.details["observation_id"] for item in items
          if item.kind is WorkKind.RELATIVE_OBSERVATION])
-    return render_template("staff/worklist.html", items=items, form=DoneForm(),
+    page = render_template("staff/worklist.html", items=items, form=DoneForm(),
                            requests=requests, today=oslo_today(), titles=feedback_titles(),
                            observations=observations, waiting=waiting, incoming=incoming,
-                           gaps=gaps, gap_patients=gap_patients, area=areas.area)
+                           gaps=gaps, gap_patients=gap_patients, area=areas.area,
+                           late_conversations=late)
+    relatives.mark_observations_read(current_user, ids=list(observations))
+    return page
 
 
 @bp.post("/worklist/<int:item_id>/done")

@@ -5,6 +5,10 @@
 //
 // The waiting request lives in localStorage until it is sent (it is removed at
 // sign-out too). Online, forms post as usual and this script does nothing.
+//
+// A form opts in with data-offline-queue="<path prefix>": the request was stored when
+// the answer lands on that prefix followed by a number (/me/take-home/12,
+// /me/messages/3). data-offline-kind="message" picks the box's words for a message.
 const STORE = "folge-waiting-requests";
 const box = document.querySelector("[data-waiting]");
 const form = document.querySelector("form[data-offline-queue]");
@@ -26,14 +30,17 @@ const save = (mine) => {
   else localStorage.removeItem(STORE);
 };
 
-function say(which, href) {
+function say(which, href, kind) {
   if (!box) return;
-  const template = box.querySelector(`[data-text-${which}]`);
+  const template = (kind && box.querySelector(`[data-text-${kind}-${which}]`)) ||
+    box.querySelector(`[data-text-${which}]`);
   box.hidden = false;
   box.querySelector("[data-waiting-status]").textContent = template.content.textContent.trim();
   const link = box.querySelector("[data-waiting-link]");
   link.hidden = !href;
   if (href) link.querySelector("a").href = href;
+  const linkText = kind && box.querySelector(`[data-text-${kind}-link]`);
+  if (href && linkText) link.querySelector("a").textContent = linkText.content.textContent.trim();
 }
 
 const actionOf = (element) => new URL(element.getAttribute("action") || location.href, location.href).pathname;
@@ -49,7 +56,7 @@ if (form) {
         else field.value = value;
       }
     }
-    say("check");
+    say("check", null, failed.kind);
   }
   form.addEventListener("submit", (event) => {
     const key = new FormData(form).get("client_key");
@@ -61,9 +68,11 @@ if (form) {
     event.preventDefault();
     const fields = [...new FormData(form).entries()].filter(([name]) => name !== "csrf_token");
     const items = load().filter((item) => item.key !== key);
-    items.push({ key, owner, action: actionOf(form), fields, savedAt: Date.now() });
+    const landing = form.dataset.offlineQueue || "/me/take-home/";
+    const kind = form.dataset.offlineKind || "";
+    items.push({ key, owner, action: actionOf(form), landing, kind, fields, savedAt: Date.now() });
     save(items);
-    say("waiting");
+    say("waiting", null, kind);
     // The message sits above a long form: move focus there, which also scrolls it into view.
     if (box) box.focus();
   });
@@ -83,39 +92,41 @@ async function sendOne(item) {
   body.set("csrf_token", token.value);
   const response = await fetch(item.action, { method: "POST", body, credentials: "same-origin" });
   const landed = response.redirected ? new URL(response.url).pathname : "";
-  return /\/me\/take-home\/\d+$/.test(landed) ? landed : "check";
+  const prefix = item.landing || "/me/take-home/";
+  const stored = landed.startsWith(prefix) && /^\d+$/.test(landed.slice(prefix.length));
+  return stored ? landed : "check";
 }
 
 async function flush() {
   const waiting = load().filter((item) => !item.failed);
   if (busy || !waiting.length) return;
   if (!navigator.onLine) {
-    say("waiting");
+    say("waiting", null, waiting[0].kind);
     return;
   }
   busy = true;
   try {
     for (const item of waiting) {
-      say("sending");
+      say("sending", null, item.kind);
       let outcome;
       try {
         outcome = await sendOne(item);
       } catch {
-        say("waiting"); // the connection dropped again; try at the next "online"
+        say("waiting", null, item.kind); // the connection dropped again; try at the next "online"
         return;
       }
       if (outcome === "sign-in") {
-        say("sign-in");
+        say("sign-in", null, item.kind);
         return;
       }
       const rest = load().filter((other) => other.key !== item.key);
       if (outcome === "check") {
         save([...rest, { ...item, failed: true }]);
-        say("check");
+        say("check", null, item.kind);
         return;
       }
       save(rest);
-      say("sent", outcome);
+      say("sent", outcome, item.kind);
     }
   } finally {
     busy = false;
@@ -124,6 +135,7 @@ async function flush() {
 
 window.addEventListener("online", flush);
 window.addEventListener("offline", () => {
-  if (load().some((item) => !item.failed)) say("waiting");
+  const first = load().find((item) => !item.failed);
+  if (first) say("waiting", null, first.kind);
 });
 flush();
