@@ -35,20 +35,16 @@ scenario.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import random
-import re
 import secrets
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +53,18 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.common import (  # noqa: E402  (after the path above)
+    Renders,
+    StatementCounter,
+    bulk_insert,
+    load_average,
+    measure,
+    percentile,
+    shown_url,
+    signed_in_client,
+    version,
+)
 
 DEFAULT_SCENARIOS = "500:20000,50:5000,2000:20000"
 DASHBOARD_PATH = "/staff/feedback"
@@ -73,17 +81,9 @@ COMMENTS = [
     "Vanskelig å finne fram i bygget.", "Vil gjerne ha kveldstimer.", "Takk for hjelpen.",
     "Legen hørte på meg.", "For mange ulike behandlere.",
 ]
-BATCH = 5_000  # rows per executemany
 
 
 # -- the database ------------------------------------------------------------------------
-
-
-def shown_url(url: str) -> str:
-    """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def has_clinics(url: str) -> bool:
@@ -126,23 +126,6 @@ def _scores(instrument: Any, rng: random.Random, overall_only: bool) -> tuple[di
     return scores, sum(scores.values())
 
 
-def _insert(model: Any, rows: list[dict[str, Any]], returning: Any = None) -> list[int]:
-    """Insert ``rows`` in batches of BATCH (one executemany each); the ids if asked."""
-    from sqlalchemy import insert
-
-    from server.extensions import db
-
-    ids: list[int] = []
-    for first in range(0, len(rows), BATCH):
-        chunk = rows[first:first + BATCH]
-        if returning is None:
-            db.session.execute(insert(model), chunk)
-        else:
-            ids.extend(db.session.scalars(
-                insert(model).returning(returning, sort_by_parameter_order=True), chunk))
-    return ids
-
-
 def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
     """One clinic, ``patients`` patients, a doctor and ``responses`` answers (bulk INSERTs)."""
     from server.extensions import db
@@ -179,10 +162,10 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
     db.session.add(StaffMembership(user_id=doctor.id, clinic_id=clinic.id, role=StaffRole.DOCTOR))
     db.session.flush()
 
-    user_ids = _insert(User, [
+    user_ids = bulk_insert(User, [
         {"role": Role.PATIENT, "display_name": f"Pasient {n}", "phone": f"+479{n:07d}",
          "phone_verified_at": now, "language": "nb"} for n in range(patients)], User.id)
-    patient_ids = _insert(PatientProfile, [
+    patient_ids = bulk_insert(PatientProfile, [
         {"user_id": user_id, "clinic_id": clinic.id, "contact_channels": ["sms"],
          "postal_address": f"Gate {n}, 0001 Benchby"} for n, user_id in enumerate(user_ids)],
         PatientProfile.id)
@@ -214,7 +197,7 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
             "patient_id": patient_id, "clinic_id": clinic.id, "appointment_id": None,
             "instrument_key": meeting.key, "status": InvitationStatus.ANSWERED,
             "created_at": created, "expires_at": created + timedelta(days=7)})
-    answered_ids = _insert(FeedbackInvitation, invitation_rows, FeedbackInvitation.id)
+    answered_ids = bulk_insert(FeedbackInvitation, invitation_rows, FeedbackInvitation.id)
     unanswered = []
     for _ in range(round(len(invited) * UNANSWERED_PER_ANSWERED)):
         created = moment()
@@ -223,7 +206,7 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
             "appointment_id": None, "instrument_key": meeting.key,
             "status": InvitationStatus.OPEN, "created_at": created,
             "expires_at": created + timedelta(days=7)})
-    _insert(FeedbackInvitation, unanswered)
+    bulk_insert(FeedbackInvitation, unanswered)
     invitation_of = iter(answered_ids)
 
     response_rows = []
@@ -239,7 +222,7 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
             "scores": scores, "total": total, "comment": text,
             "via": FeedbackVia.SMS if by_sms else FeedbackVia.APP,
             "week": feedback.iso_week(when), "created_at": when, "client_key": None})
-    _insert(FeedbackResponse, response_rows)
+    bulk_insert(FeedbackResponse, response_rows)
     anonymous_rows = []
     for _, instrument, when in anonymous:
         if instrument is meeting:
@@ -251,7 +234,7 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
             "id": secrets.token_hex(16), "clinic_id": clinic.id, "instrument_key": instrument.key,
             "instrument_version": instrument.version, "scores": scores, "total": total,
             "comment": text, "week": feedback.iso_week(when), "client_key": None})
-    _insert(AnonymousFeedback, anonymous_rows)
+    bulk_insert(AnonymousFeedback, anonymous_rows)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":  # autovacuum would, soon after a bulk load
         with db.engine.connect() as conn:
@@ -266,79 +249,6 @@ def seed(patients: int, responses: int, rng: random.Random) -> Seeded:
 
 
 # -- measuring ---------------------------------------------------------------------------
-
-
-class StatementCounter:
-    """Counts statements sent to the database, by kind and table."""
-
-    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)",
-                        re.IGNORECASE | re.DOTALL)
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.kinds: Counter[str] = Counter()
-
-    def reset(self) -> None:
-        self.total = 0
-        self.kinds = Counter()
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
-        self.total += 1
-        match = self._TABLE.match(statement)
-        if match:
-            self.kinds[f"{match.group(1).split()[0].upper()} {match.group(2)}"] += 1
-        else:
-            self.kinds[statement.split(None, 1)[0].upper() if statement.strip() else "?"] += 1
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest rank."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
-    return ordered[rank - 1]
-
-
-@dataclass
-class Renders:
-    label: str
-    times_ms: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    kinds: Counter[str] = field(default_factory=Counter)
-    size_kb: float = 0.0
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def p95(self) -> float:
-        return percentile(self.times_ms, 95)
-
-    @property
-    def query_text(self) -> str:
-        low, high = min(self.queries), max(self.queries)
-        return str(low) if low == high else f"{low}-{high}"
-
-
-def measure(label: str, get: Callable[[], Any], expect: str, counter: StatementCounter,
-            warmup: int, renders: int) -> Renders:
-    """GET ``warmup`` times unmeasured, then ``renders`` times timed and counted."""
-    result = Renders(label)
-    for n in range(warmup + renders):
-        counter.reset()
-        began = time.perf_counter()
-        response = get()
-        elapsed = (time.perf_counter() - began) * 1000
-        if response.status_code != 200 or expect not in response.text:
-            raise SystemExit(f"{label}: got {response.status_code} "
-                             f"{response.headers.get('Location', '')} without {expect!r}")
-        if n >= warmup:
-            result.times_ms.append(elapsed)
-            result.queries.append(counter.total)
-            result.kinds = counter.kinds
-            result.size_kb = len(response.data) / 1024
-    return result
 
 
 @dataclass
@@ -393,15 +303,7 @@ def run_scenario(url: str, patients: int, responses: int, args: argparse.Namespa
         clinic_name = patient.clinic.name
         db.session.remove()
 
-    def client_for(token: str) -> Any:
-        client = app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nb"
-        with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = token
-            flask_session["_fresh"] = True
-        return client
-
-    staff, own = client_for(staff_token), client_for(patient_token)
+    staff, own = signed_in_client(app, staff_token), signed_in_client(app, patient_token)
     counter = StatementCounter()
     event.listen(engine, "before_cursor_execute", counter)
     try:
@@ -416,23 +318,6 @@ def run_scenario(url: str, patients: int, responses: int, args: argparse.Namespa
 
 
 # -- the run -----------------------------------------------------------------------------
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
-
-
-def version(module: str) -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
-
-    try:
-        return package_version(module)
-    except PackageNotFoundError:
-        return "?"
 
 
 def parse_scenarios(text: str) -> list[tuple[int, int]]:

@@ -44,6 +44,8 @@ PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.common import load_average, shown_url, version  # noqa: E402  (after the path above)
+
 HOST = "127.0.0.1"  # loopback only
 WORKERS = 2
 DEMO_PHONE = "+4791234567"
@@ -65,13 +67,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
-
-
-def shown_url(url: str) -> str:
-    """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def prepare_database(url: str, secret_key: str) -> tuple[str, str]:
@@ -389,28 +384,10 @@ def details(result: LoadResult) -> None:
         print(f"  FAILED {count}x: {problem}")
 
 
-def load_average() -> str:
-    """The 1-minute load average: other work on the machine skews the figures."""
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "n/a"
-
-
 def ratio(a: float, b: float) -> str:
     if b == 0 or math.isnan(a) or math.isnan(b):
         return "n/a"
     return f"{a / b:.1f}x"
-
-
-def version(module: str) -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version(module)
-    except PackageNotFoundError:
-        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,8 @@ PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.common import StatementCounter, load_average  # noqa: E402  (after the path above)
+
 WORKERS = 2
 BATCH = 200
 POLL = 0.2
@@ -150,27 +152,6 @@ def create_people(patients: int) -> list[int]:
 
 
 # -- planning ----------------------------------------------------------------------------
-
-
-class StatementCounter:
-    """Counts statements sent to the database, by kind and table."""
-
-    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)",
-                        re.IGNORECASE | re.DOTALL)
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.kinds: Counter[str] = Counter()
-
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
-        self.total += 1
-        match = self._TABLE.match(statement)
-        if match:
-            verb = match.group(1).split()[0].upper()
-            self.kinds[f"{verb} {match.group(2)}"] += 1
-        else:
-            self.kinds[statement.split(None, 1)[0].upper() if statement.strip() else "?"] += 1
 
 
 class PhaseClock:
@@ -459,13 +440,6 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
         print(f"unexpected errors in the worker logs: {unexpected}")
         db.session.remove()
         db.engine.dispose()
-
-
-def load_average() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -325,6 +325,68 @@ def seed_team() -> int:
     return len(TEAMS)
 
 
+#: The main clinic's quick answers: (title, text).
+QUICK_ANSWERS = (
+    ("Vi ringer deg", "Takk for meldingen. Vi ringer deg i løpet av dagen, fra 22 00 00 00."),
+    ("Søknad om hjemmebruk", "Send en søknad under «Henting og hjemmebruk» i Følge, så ser "
+     "legen på den. Ring oss gjerne hvis du vil ha hjelp."),
+    ("Ny time", "Vi finner en ny time til deg og sender den i Følge."),
+)
+
+
+def seed_messages() -> int:
+    """Kari's answered question, Ola's SMS that has waited too long, a letter to Per, and
+    the main clinic's quick answers."""
+    from server.messages import conversations
+    from server.messages.models import Conversation, ConversationMessage, Topic
+    from server.services import sms_inbound
+
+    if db.session.scalar(select(Conversation.id).limit(1)) is not None:
+        return 0
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == MAIN))
+    patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
+    staff = {u.email: u for u in db.session.scalars(select(User).where(User.role == Role.STAFF))}
+    kim, lise = staff.get("koordinator@demo.folge.test"), staff.get("lege@demo.folge.test")
+    if clinic is None or kim is None or lise is None:
+        return 0
+    for title, text in QUICK_ANSWERS:
+        conversations.add_quick_answer(clinic.id, title, text, staff.get(
+            "admin@demo.folge.test") or kim)
+    made = 0
+    kari, ola, per = (patients.get(n) for n in ("Kari Nordmann", "Ola Hansen", "Per Olsen"))
+    if kari is not None:
+        asked = conversations.start(
+            kari, "Jeg skal besøke søsteren min i Bergen 12.–16. desember. Hva må jeg gjøre "
+            "for å få det til?", Topic.TAKE_HOME, "demo-kari-1")
+        conversations.mark_read_by_team(asked.conversation, kim)
+        answered = conversations.answer(asked.conversation, kim, QUICK_ANSWERS[1][1])
+        # Asked two days ago, read three hours later, answered the next morning.
+        asked.created_at -= timedelta(days=2)
+        asked.read_at = asked.created_at + timedelta(hours=3)
+        answered.created_at -= timedelta(days=1, hours=6)
+        asked.conversation.created_at = asked.created_at
+        asked.conversation.last_message_at = answered.created_at
+        made += 1
+    if ola is not None and ola.user.phone:
+        sms_inbound.receive("SM" + "d" * 32, ola.user.phone,
+                            "Bussen kom ikke i dag. Rekker ikke timen, kan noen ringe meg "
+                            "etter kl 14?")
+        message = db.session.scalar(select(ConversationMessage).where(
+            ConversationMessage.author_id == ola.user_id))
+        if message is not None:  # it has waited four days: past the clinic's answer time
+            message.created_at -= timedelta(days=4)
+            message.conversation.waiting_since = message.created_at
+            message.conversation.created_at = message.created_at
+            made += 1
+    if per is not None:
+        conversations.start_by_staff(
+            per, lise, "Hei Per. Vi vil gjerne snakke med deg før neste time. Ring oss på "
+            "22 00 00 00 når det passer deg, mellom 08.00 og 15.30.", Topic.APPOINTMENTS)
+        made += 1
+    db.session.commit()
+    return made
+
+
 def _seed_staff(clinics: dict[str, Clinic]) -> None:
     """The demo staff that are missing (caller commits)."""
     password_hash = hash_password(DEMO_PASSWORD)
@@ -352,6 +414,7 @@ def seed() -> bool:
         seed_feedback()
         seed_relatives()
         seed_team()
+        seed_messages()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -372,4 +435,5 @@ def seed() -> bool:
     seed_feedback()
     seed_relatives()
     seed_team()
+    seed_messages()
     return True

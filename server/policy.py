@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from server.extensions import db, login_manager
 from server.models import (
@@ -271,14 +272,14 @@ def get_work_item_or_404(item_id: int) -> WorkItem:
 def record_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
     """Log a list view (worklist, letter queue) once per patient shown in it."""
     seen: set[int] = set()
+    shown = []
     for patient in patients:
         membership = staff_membership(current_user, patient.clinic_id)
         if membership is None or patient.id in seen:
             continue
         seen.add(patient.id)
-        access_log.record(current_user, patient, target, membership.role.value,
-                          membership.clinic_id, commit=False)
-    db.session.commit()
+        shown.append((patient, membership.role.value, membership.clinic_id))
+    access_log.record_many(current_user, shown, target)
 
 
 def may(action: str, patient: PatientProfile) -> bool:
@@ -343,7 +344,8 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
 def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:
     """The patients ``user`` may list, matching ``search``, at most ``limit``; each patient
     shown is written to the access log (a search by number reveals a name)."""
-    patients = list(db.session.scalars(visible_patients(user, search).limit(limit)))
+    patients = list(db.session.scalars(visible_patients(user, search).limit(limit).options(
+        contains_eager(PatientProfile.user), joinedload(PatientProfile.clinic))))
     record_reads(patients, AccessTarget.NAME)
     return patients
 

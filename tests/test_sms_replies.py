@@ -302,3 +302,16 @@ def test_any_two_phrases_that_fit_together_are_understood_together() -> None:
             if fits and parse_reply(" ".join(first + second)) is not intents.pop():
                 failures.append(" ".join(first + second))
     assert not failures
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("jaaaaa", CONFIRM),  # five of the same letter: still a stretched "ja"
+    ("neeeeei", ReplyIntent.CANCEL),
+    ("jaaaaaa", UNKNOWN),  # six: mashed keys as likely as a yes, so a person reads it
+    ("Jaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", UNKNOWN),
+    ("nnnnnnnnei", UNKNOWN),
+    ("ja " + "x" * 30, UNKNOWN),
+])
+def test_a_stretched_word_is_forgiven_only_up_to_five_letters(reply: str,
+                                                              expected: ReplyIntent) -> None:
+    assert parse_reply(reply) is expected

@@ -25,6 +25,7 @@ The rules, kept here and nowhere else:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -78,6 +79,8 @@ SMS_MAX_SEGMENTS = 3
 #: An SMS from a patient joins their open conversation if it moved this recently.
 SMS_JOINS_WITHIN = timedelta(days=14)
 QUICK_TITLE_MAX = 80
+#: The length of the client key column.
+CLIENT_KEY_MAX = 64
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -183,7 +186,7 @@ def unread_for_patient(patient: PatientProfile) -> int:
                ConversationMessage.withdrawn_at.is_(None))) or 0
 
 
-def existing(author: User, client_key: str) -> ConversationMessage | None:
+def existing(author: User, client_key: str | None) -> ConversationMessage | None:
     if not client_key:
         return None
     return db.session.scalar(select(ConversationMessage).where(
@@ -262,34 +265,43 @@ def start(patient: PatientProfile, body: str, topic: Topic | None,
           client_key: str) -> ConversationMessage:
     """A new conversation from the app. Returns the stored message; the same client key
     again returns the first one instead of a second. Commits."""
-    found = existing(patient.user, client_key)
-    if found is not None:
-        return found
-    text = _checked(body)
-    conversation = _new_conversation(patient, topic, MessageVia.APP)
-    message = _add_patient_message(conversation, patient, text, MessageVia.APP, client_key, None)
-    return _commit_once(message, patient.user, client_key)
+    text, key = _checked(body), _usable_key(client_key)
+
+    def build() -> ConversationMessage:
+        conversation = _new_conversation(patient, topic, MessageVia.APP)
+        return _add_patient_message(conversation, patient, text, MessageVia.APP, key, None)
+
+    return _once(patient.user, key, build)
 
 
 def write(conversation: Conversation, patient: PatientProfile, body: str,
           client_key: str) -> ConversationMessage:
     """The patient writes again in a conversation (a closed one opens again). Commits."""
-    found = existing(patient.user, client_key)
+    text, key = _checked(body), _usable_key(client_key)
+    return _once(patient.user, key, lambda: _add_patient_message(
+        conversation, patient, text, MessageVia.APP, key, None))
+
+
+def _usable_key(client_key: str) -> str | None:
+    """The form's key, or None for a missing or overlong one (only a crafted request sends
+    that): the message is then stored without one rather than refused."""
+    return client_key if 0 < len(client_key) <= CLIENT_KEY_MAX else None
+
+
+def _once(author: User, client_key: str | None,
+          build: Callable[[], ConversationMessage]) -> ConversationMessage:
+    """Store what ``build`` makes unless the author's client key is stored already; two
+    at once (the offline queue racing a tap) meet the unique key, and the loser returns
+    the winner's message."""
+    found = existing(author, client_key) if client_key else None
     if found is not None:
         return found
-    text = _checked(body)
-    message = _add_patient_message(conversation, patient, text, MessageVia.APP, client_key, None)
-    return _commit_once(message, patient.user, client_key)
-
-
-def _commit_once(message: ConversationMessage, author: User,
-                 client_key: str) -> ConversationMessage:
     try:
+        message = build()
         db.session.commit()
     except IntegrityError:
-        # The same key arrived twice at once (the offline queue racing a tap).
         db.session.rollback()
-        found = existing(author, client_key)
+        found = existing(author, client_key) if client_key else None
         if found is None:
             raise
         return found
@@ -335,7 +347,7 @@ def _tell_staff(conversation: Conversation) -> None:
     if assignee is None or not assignee.notify_messages_by_email or not assignee.email:
         return
     since = conversation.waiting_since or utcnow()
-    outbox.enqueue(key=f"staff-message:{conversation.id}:{int(since.timestamp())}",
+    outbox.enqueue(key=f"staff-message:{conversation.id}:{since.isoformat()}",
                    purpose=MessagePurpose.STAFF_MESSAGE, patient=conversation.patient,
                    template="staff_message", channels=["email"],
                    recipient_user_id=assignee.id)
@@ -363,6 +375,21 @@ def answer(conversation: Conversation, staff: User, body: str) -> ConversationMe
     _tell_patient(conversation, message)
     db.session.commit()
     return message
+
+
+def start_by_staff(patient: PatientProfile, staff: User, body: str,
+                   topic: Topic | None) -> ConversationMessage:
+    """The team writes first (to a letter patient, or to follow something up): a new
+    conversation assigned to the writer, answered until the patient writes. Commits."""
+    text = _checked(body)
+    conversation = Conversation(patient_id=patient.id, patient=patient, topic=topic,
+                                started_via=MessageVia.APP, assigned_to_id=staff.id,
+                                status=ConversationStatus.OPEN)
+    db.session.add(conversation)
+    db.session.flush()
+    _event(conversation, ConversationEventKind.STARTED, staff)
+    _event(conversation, ConversationEventKind.ASSIGNED, staff, to=staff)
+    return answer(conversation, staff, text)
 
 
 def called(conversation: Conversation, staff: User, note: str) -> ConversationMessage:

@@ -50,10 +50,12 @@ class AnswerForm(Form):
             ",", "\u00a0")))
 
 
-class UseQuickForm(Form):
-    quick = SelectField(_l("Start from a quick answer"), choices=[], default="")
-    body = MessageTextField(_l("Answer"), validators=[Length(max=TEXT_MAX, message=_l(
-        "Please keep it under %(max)d characters.", max=TEXT_MAX))])
+class StaffMessageForm(Form):
+    topic = RadioField(_l("What is it about?"), default="",
+                       choices=options([*TOPICS.items(), ("", _l("No topic"))]))
+    body = _text(_l("Message"), description=_l(
+        "Up to %(max)s characters. The patient is told by their own channels; a letter "
+        "patient gets it as a letter.", max=f"{TEXT_MAX:,}".replace(",", "\u00a0")))
 
 
 class CalledForm(Form):

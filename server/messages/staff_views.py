@@ -19,6 +19,7 @@ from server.messages.forms import (
     EmailSettingsForm,
     InboxFilterForm,
     QuickAnswerForm,
+    StaffMessageForm,
 )
 from server.messages.models import Conversation, Topic
 from server.models import AccessTarget, User
@@ -166,6 +167,25 @@ def withdraw(conversation_id: int, message_id: int) -> WerkzeugResponse:
         else:
             flash(_("Withdrawn. The patient sees that a message was withdrawn."), "success")
     return redirect(url_for("staff_messages.show", conversation_id=conversation.id))
+
+
+@bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
+def new(patient_id: int) -> str | WerkzeugResponse:
+    """Write to a patient first; they get it by their own channels (a letter for some)."""
+    patient = policy.get_patient_or_404(patient_id, "message", AccessTarget.NAME)
+    form = StaffMessageForm()
+    if form.validate_on_submit():
+        try:
+            message = conversations.start_by_staff(
+                patient, current_user, form.body.data or "",
+                Topic(form.topic.data) if form.topic.data else None)
+        except conversations.MessageError as error:
+            attach_error(form, error)
+        else:
+            flash(_("Sent. The patient is told by their own channels."), "success")
+            return redirect(url_for("staff_messages.show",
+                                    conversation_id=message.conversation_id))
+    return render_template("staff/messages/new.html", patient=patient, form=form)
 
 
 @bp.route("/quick-answers/<int:clinic_id>", methods=["GET", "POST"])

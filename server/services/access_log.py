@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
 from server.models import AccessLogEntry, AccessTarget, PatientProfile, User
+from server.models.base import utcnow
 
 
 def record(
@@ -35,6 +36,25 @@ def record(
     )
     if commit:
         db.session.commit()
+
+
+def record_many(viewer: User, shown: list[tuple[PatientProfile, str, int | None]],
+                target: AccessTarget) -> None:
+    """Log a list view: one entry per (patient, viewer role, clinic) shown, in one INSERT,
+    and commit without expiring what was loaded, so the page that lists the patients does
+    not read each of them again. The patient's own views are never logged."""
+    rows = [{"patient_id": patient.id, "viewer_user_id": viewer.id, "viewer_role": role,
+             "clinic_id": clinic_id, "target": target, "at": utcnow()}
+            for patient, role, clinic_id in shown if patient.user_id != viewer.id]
+    if rows:
+        db.session.execute(insert(AccessLogEntry), rows)
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def entries_for(patient: PatientProfile, limit: int = 200) -> list[AccessLogEntry]:

@@ -1,0 +1,143 @@
+"""Helpers shared by the benchmarks in bench/: what the machine is doing, counting SQL
+statements, percentiles, and timed renders through the Flask test client. Figures only;
+nothing here asserts a time."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def shown_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine skews the figures."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "n/a"
+
+
+def version(module: str) -> str:
+    """The installed version of a distribution, or "?"."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version(module)
+    except PackageNotFoundError:
+        return "?"
+
+
+class StatementCounter:
+    """Counts statements sent to the database, by kind and table (a SQLAlchemy
+    ``before_cursor_execute`` listener)."""
+
+    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)",
+                        re.IGNORECASE | re.DOTALL)
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.kinds: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        self.total = 0
+        self.kinds = Counter()
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                 executemany: bool) -> None:
+        self.total += 1
+        match = self._TABLE.match(statement)
+        if match:
+            self.kinds[f"{match.group(1).split()[0].upper()} {match.group(2)}"] += 1
+        else:
+            self.kinds[statement.split(None, 1)[0].upper() if statement.strip() else "?"] += 1
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Renders:
+    label: str
+    times_ms: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    size_kb: float = 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.times_ms, 95)
+
+    @property
+    def query_text(self) -> str:
+        low, high = min(self.queries), max(self.queries)
+        return str(low) if low == high else f"{low}-{high}"
+
+
+def measure(label: str, get: Callable[[], Any], expect: str, counter: StatementCounter,
+            warmup: int, renders: int) -> Renders:
+    """GET ``warmup`` times unmeasured, then ``renders`` times timed and counted."""
+    result = Renders(label)
+    for n in range(warmup + renders):
+        counter.reset()
+        began = time.perf_counter()
+        response = get()
+        elapsed = (time.perf_counter() - began) * 1000
+        if response.status_code != 200 or expect not in response.text:
+            raise SystemExit(f"{label}: got {response.status_code} "
+                             f"{response.headers.get('Location', '')} without {expect!r}")
+        if n >= warmup:
+            result.times_ms.append(elapsed)
+            result.queries.append(counter.total)
+            result.kinds = counter.kinds
+            result.size_kb = len(response.data) / 1024
+    return result
+
+
+def signed_in_client(app: Any, token: str, language: str = "nb") -> Any:
+    """A test client holding the server-side session ``token`` (see sessions.start)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = token
+        flask_session["_fresh"] = True
+    return client
+
+
+def bulk_insert(model: Any, rows: list[dict[str, Any]], returning: Any = None,
+                batch: int = 5_000) -> list[int]:
+    """Insert ``rows`` in batches (one executemany each); their ids when ``returning``."""
+    from sqlalchemy import insert
+
+    from server.extensions import db
+
+    ids: list[int] = []
+    for first in range(0, len(rows), batch):
+        chunk = rows[first:first + batch]
+        if returning is None:
+            db.session.execute(insert(model), chunk)
+        else:
+            ids.extend(db.session.scalars(
+                insert(model).returning(returning, sort_by_parameter_order=True), chunk))
+    return ids
