@@ -593,3 +593,23 @@ def test_a_relative_sees_when_the_team_read_and_answered_and_the_patient_reads_i
     response = outsider.submit(f"/staff/observations/{observation.id}/answer",
                                {"answer": "Nei"}, page="/staff/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("answer_days", [0, 1, 2, 5])
+def test_the_overdue_cutoff_agrees_with_the_answer_day_for_every_arrival_and_day(
+        world: World, answer_days: int) -> None:
+    """overdue_cutoff (a comparison the database makes) says the same as answer_by for
+    messages arriving at any hour of five weeks, seen on every day of those weeks."""
+    from datetime import UTC, datetime
+
+    clinic = world.clinic_a
+    clinic.answers_within_days = answer_days
+    start = datetime(2026, 12, 14, 0, 30, tzinfo=UTC)  # covers Christmas weekends, too
+    for seen_day in range(35):
+        now = start + timedelta(days=seen_day, hours=11)
+        cutoff = conversations.overdue_cutoff(clinic, now)
+        today = now.astimezone(conversations.OSLO).date()
+        for hours in range(0, seen_day * 24, 5):
+            arrived = start + timedelta(hours=hours)
+            late = today > conversations.answer_by(clinic, arrived)
+            assert (arrived < cutoff) is late, (answer_days, arrived, now)
