@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import PROJECT_ROOT, Config, load_config
 from server.extensions import babel, csrf, db, limiter, login_manager, talisman
+from server.locales import babel_locale
 from server.models.user import LANGUAGES
 
 #: Content Security Policy: no inline script, nothing from other hosts.
@@ -40,6 +41,10 @@ def select_locale() -> str:
     Outside a request (the worker, a thread) it is Bokmål unless force_locale says else."""
     if not has_request_context():
         return "nb"
+    return babel_locale(_chosen_language())
+
+
+def _chosen_language() -> str:
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return str(current_user.language)
     chosen = session.get("lang")

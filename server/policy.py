@@ -196,7 +196,8 @@ def current_patient() -> PatientProfile:
     return profile
 
 
-def get_patient_or_404(patient_id: int, action: str, target: AccessTarget) -> PatientProfile:
+def get_patient_or_404(patient_id: int, action: str, target: AccessTarget,
+                       subject_id: int | None = None) -> PatientProfile:
     """Load a patient for a staff ``action`` or answer 404, and log it as ``target``.
 
     404, not 403, for patients of other clinics, so staff cannot learn which
@@ -211,11 +212,16 @@ def get_patient_or_404(patient_id: int, action: str, target: AccessTarget) -> Pa
         abort(404)
     if not allows(membership, action):
         abort(403)
-    access_log.record(current_user, patient, target, membership.role.value, membership.clinic_id)
+    access_log.record(current_user, patient, target, membership.role.value, membership.clinic_id,
+                      subject_id=subject_id)
     return patient
 
 
 _Row = TypeVar("_Row", Appointment, TakeHomeRequest, RelativeAccess)
+
+#: Targets that are one row, whose id the log keeps so the patient reads which one it was.
+_ONE_ROW = frozenset({AccessTarget.APPOINTMENT, AccessTarget.TAKE_HOME,
+                      AccessTarget.CONVERSATION})
 
 
 def _of_my_patient(model: type[_Row], row_id: int, action: str, target: AccessTarget) -> _Row:
@@ -224,7 +230,8 @@ def _of_my_patient(model: type[_Row], row_id: int, action: str, target: AccessTa
     row = db.session.get(model, row_id)
     if row is None:
         abort(404)
-    get_patient_or_404(row.patient_id, action, target)
+    get_patient_or_404(row.patient_id, action, target,
+                       subject_id=row.id if target in _ONE_ROW else None)
     return row
 
 
@@ -505,7 +512,8 @@ def get_conversation_or_404(conversation_id: int) -> Conversation:
     conversation = db.session.get(ConversationRow, conversation_id)
     if conversation is None:
         abort(404)
-    get_patient_or_404(conversation.patient_id, "message", AccessTarget.CONVERSATION)
+    get_patient_or_404(conversation.patient_id, "message", AccessTarget.CONVERSATION,
+                       subject_id=conversation.id)
     return conversation
 
 

@@ -101,7 +101,7 @@ def _template_globals() -> dict[str, object]:
     if not has_request_context():
         return {}  # notification texts and letters are rendered by the worker, outside requests
     return {
-        "current_locale": str(get_locale() or "nb"),
+        "current_locale": getattr(get_locale(), "language", None) or "nb",
         # formdata=None: these forms only render a token; they never read the request, so
         # a broken request body cannot break every page (and the error page) through them.
         "language_form": LanguageForm(formdata=None),
@@ -109,7 +109,21 @@ def _template_globals() -> dict[str, object]:
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "current_path": request.full_path.rstrip("?") if request else "/",
         "queue_owner": _queue_owner(),
+        "main_nav": main_nav(),
+        "me_url": me_url(),
     }
+
+
+def main_nav() -> list[object]:
+    from server.navigation import main_nav as items
+
+    return list(items())
+
+
+def me_url() -> str:
+    from server.navigation import me_url as url
+
+    return url()
 
 
 def _queue_owner() -> str:
@@ -133,6 +147,39 @@ def local_datetime(value: datetime | None, fmt: str = "long") -> str:
         return ""
     return gettext("%(date)s at %(time)s", date=format_date(value, fmt),
                    time=format_time(value, "HH:mm"))
+
+
+def when_words(value: datetime | None) -> str:
+    """A time in words relative to today, in Oslo: "Today at 10:00", "Tomorrow at 13:30",
+    else "Tuesday 8 December at 09:15" (the year only when it is not this year)."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from flask_babel import get_locale
+
+    from server.models.base import utcnow
+
+    zone = ZoneInfo("Europe/Oslo")
+    day, today = value.astimezone(zone).date(), utcnow().astimezone(zone).date()
+    at = format_time(value, "HH:mm")
+    if day == today:
+        return gettext("Today at %(time)s", time=at)
+    if (day - today).days == 1:
+        return gettext("Tomorrow at %(time)s", time=at)
+    language = getattr(get_locale(), "language", None) or "nb"
+    pattern = _DAY_PATTERNS.get(language, _DAY_PATTERNS["nb"])
+    words = format_date(day, pattern if day.year == today.year else f"{pattern} y")
+    return gettext("%(date)s at %(time)s", date=words[:1].upper() + words[1:], time=at)
+
+
+#: A weekday and a date in words, per language ("tirsdag 8. desember", "Tuesday 8 December").
+_DAY_PATTERNS = {"nb": "EEEE d. MMMM", "nn": "EEEE d. MMMM", "en": "EEEE d MMMM"}
+
+
+def format_time_hm(value: datetime | None) -> str:
+    """A time of day, 24-hour, in Oslo: "08:14"."""
+    return format_time(value, "HH:mm") if value is not None else ""
 
 
 def format_day(value: date | None, fmt: str = "long") -> str:
@@ -160,6 +207,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["format_day"] = format_day
+    app.jinja_env.filters["when_words"] = when_words
+    app.jinja_env.filters["format_time_hm"] = format_time_hm
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["decimal1"] = decimal1
     app.jinja_env.globals["policy"] = policy

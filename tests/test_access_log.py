@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -72,14 +74,18 @@ def test_patient_reads_the_log_in_plain_words_and_oslo_time(
                                       target=AccessTarget.PATIENT_OVERVIEW, at=moment))
     db.session.commit()
     sign_in_as(client, world.patient_x.user)
-    page = client.get("/me/who-has-seen").text
-    assert "Doktor A, doctor at Klinikk A, opened your overview page." in page
-    assert "Doktor A, doctor at Klinikk A, opened your contact details." in page
-    assert "Koordinator A, coordinator at Klinikk A, opened your overview page." in page
-    assert "January 15, 2026 at 10:30" in page
-    assert "July 15, 2026 at 11:30" in page
-    # Newest first.
-    assert page.index("contact details") < page.index("July 15, 2026") < page.index("January 15")
+    page = html.unescape(client.get("/me/who-has-seen").text)  # this month
+    assert re.search(r"Doktor A, doctor at Klinikk A, opened your overview page at \d\d:\d\d\.",
+                     page)
+    assert "Doktor A, doctor at Klinikk A, opened your contact details at" in page
+    july = html.unescape(client.get("/me/who-has-seen?month=2026-07").text)
+    assert "Koordinator A, coordinator at Klinikk A, opened your overview page at 11:30." in july
+    assert "15 July 2026" in july and "Doktor A" not in july
+    january = html.unescape(client.get("/me/who-has-seen?month=2026-01").text)
+    assert "opened your overview page at 10:30." in january  # winter time in Oslo
+    # Months go newest first: the newest page links to an earlier one, not a later one.
+    assert "Earlier month" in page and "Later month" not in page
+    assert "Later month" in july and "Earlier month" in july
     other = new_client()
     sign_in_as(other, world.patient_y.user)
     assert "Doktor A" not in other.get("/me/who-has-seen").text

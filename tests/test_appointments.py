@@ -36,10 +36,10 @@ def test_reminders_are_planned_in_the_same_transaction(world: World, make: Facto
                for m in messages_of(appointment))
 
 
-def test_patient_sees_one_list_with_every_detail(client: Client, world: World,
-                                                 make: Factory) -> None:
-    make.appointment(world.patient_x, starts_in=timedelta(days=1),
-                     cancel_by=utcnow() + timedelta(hours=12))
+def test_patient_sees_one_compact_list_and_every_detail_on_the_appointment(
+        client: Client, world: World, make: Factory) -> None:
+    first = make.appointment(world.patient_x, starts_in=timedelta(days=1),
+                             cancel_by=utcnow() + timedelta(hours=12))
     make.appointment(world.patient_x, starts_in=timedelta(days=4), service_name="NAV Sentrum",
                      meet_role="veileder", meet_name="Nina", address="Karl Johans gate 1")
     make.appointment(world.patient_y, service_name="Yngves time")
@@ -47,20 +47,24 @@ def test_patient_sees_one_list_with_every_detail(client: Client, world: World,
     page = client.get("/me/appointments/").text
     assert page.index("Legekontoret på Torget") < page.index("NAV Sentrum")
     assert "Yngves time" not in page
-    assert "Meeting in person" in page and "fastlege, Dr. Berg" in page
-    assert "https://www.openstreetmap.org/search?query=Torget+1%2C+0150+Oslo" in page
-    assert "Ta med medisinlisten" in page
-    assert "Cancel without a fee" in page
-    assert "<iframe" not in page
+    assert "Tomorrow at" in page  # the day in words, relative to today
+    assert page.count("You have not answered yet.") == 2  # the answer as a tag on each card
+    assert page.count(">I'm coming<") == 1  # the buttons on the next one only
+    detail = client.get(f"/me/appointments/{first.id}").text
+    assert "Meeting in person" in detail and "fastlege, Dr. Berg" in detail
+    assert "https://www.openstreetmap.org/search?query=Torget+1%2C+0150+Oslo" in detail
+    assert "Ta med medisinlisten" in detail
+    assert "Cancel without a fee" in detail
+    assert "<iframe" not in page + detail
 
 
 def test_names_hidden_when_the_clinic_does_not_allow(client: Client, world: World,
                                                       make: Factory) -> None:
     world.clinic_a.show_staff_names = False
     db.session.commit()
-    make.appointment(world.patient_x)
+    appointment = make.appointment(world.patient_x)
     sign_in_as(client, world.patient_x.user)
-    page = client.get("/me/appointments/").text
+    page = client.get(f"/me/appointments/{appointment.id}").text
     assert "fastlege" in page and "Dr. Berg" not in page
 
 
@@ -70,7 +74,7 @@ def test_times_are_shown_in_oslo_time(client: Client, world: World, make: Factor
     db.session.commit()
     sign_in_as(client, world.patient_x.user)
     page = client.get(f"/me/appointments/{appointment.id}").text
-    assert "Thursday, July 1, 2027 at 10:00" in page
+    assert "Thursday, 1 July 2027 at 10:00" in page  # British English, Oslo time
 
 
 def test_past_appointments_are_listed_apart(client: Client, world: World, make: Factory) -> None:

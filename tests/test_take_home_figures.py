@@ -209,7 +209,7 @@ def test_a_doctor_sees_the_clinic_and_all_clinics_but_not_by_decider(
     response = client.get(f"{PAGE}?{PERIOD}")
     assert response.status_code == 200
     html = response.text
-    assert "Requests made from March 1, 2026 to March 31, 2026." in html
+    assert "Requests made from 1 March 2026 to 31 March 2026." in html
     # Own table and the comparison.
     assert rows(html, "Klinikk Alfa") == [CELLS_A, CELLS_A]
     assert rows(html, "Klinikk Beta") == [CELLS_HIDDEN]

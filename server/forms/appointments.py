@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
@@ -33,7 +33,19 @@ def _time_choices(start: int, end: int) -> list[tuple[str, str]]:
     return [(f"{h:02d}:00", f"{h:02d}:00") for h in range(start, end)]
 
 
+#: The simple question first: each way is a ranked list of channels (the order we try).
+WAYS: dict[str, tuple[str, ...]] = {
+    "sms": ("sms",), "push_sms": ("push", "sms"), "push": ("push",), "letter": ("letter",),
+}
+WAY_LABELS = {
+    "sms": _l("SMS"), "push_sms": _l("App notification, and SMS if it does not arrive"),
+    "push": _l("App notification only"), "letter": _l("Letter"),
+    "custom": _l("My own order (below)"),
+}
+
+
 class ReminderSettingsForm(Form):
+    way = RadioField(_l("How do you want reminders?"), default="custom")
     first = SelectField(_l("First choice"))
     second = SelectField(_l("Second choice"))
     third = SelectField(_l("Third choice"))

@@ -11,12 +11,15 @@ from server import policy
 from server.care_team import team
 from server.care_team.models import TeamService
 from server.forms.common import ConfirmForm, attach_error
-from server.labels import TOPICS
+from server.labels import ACCESS_TARGETS, TOPICS
 from server.messages import conversations
 from server.messages.forms import NewMessageForm, ReplyForm
 from server.messages.models import Conversation, ConversationMessage, Topic
 from server.models import PatientProfile
+from server.numbers import row_id
+from server.services import access_log
 from server.services.take_home import new_client_key
+from server.web import local_datetime
 
 bp = Blueprint("messages", __name__, url_prefix="/me/messages")
 
@@ -47,6 +50,13 @@ def new() -> str | WerkzeugResponse:
     form = NewMessageForm()
     if request.method == "GET" and not form.client_key.data:
         form.client_key.data = new_client_key()
+        about = access_log.entry_of(patient, row_id(request.args.get("about", "")))
+        if about is not None:  # from "Who has seen my information": "Do not recognise this?"
+            form.topic.data = Topic.OTHER.value
+            form.body.data = _(
+                "I do not recognise this in “Who has seen my information”: %(name)s opened "
+                "%(what)s on %(when)s. Can you tell me why?", name=about.viewer.display_name,
+                what=ACCESS_TARGETS[about.target], when=local_datetime(about.at, "long"))
     if form.validate_on_submit():
         try:
             message = conversations.start(patient, form.body.data or "",

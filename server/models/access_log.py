@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -49,6 +49,9 @@ class AccessLogEntry(Base):
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     target: Mapped[AccessTarget] = mapped_column(enum_column(AccessTarget, "access_target"))
+    #: The one row that was opened, when the target is one: the appointment, take-home
+    #: request or conversation (which one follows from the target). None for pages.
+    subject_id: Mapped[int | None] = mapped_column(Integer)
 
     viewer: Mapped[User] = relationship()
     clinic: Mapped[Clinic | None] = relationship()

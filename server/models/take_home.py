@@ -168,6 +168,8 @@ class TakeHomeRequest(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     certificate_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     storage_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the patient first opened the decision (home lists unread answers until then).
+    decision_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[PatientProfile] = relationship()
     clinic: Mapped[Clinic] = relationship()

@@ -22,6 +22,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from server.locales import babel_locale
 from server.models import Clinic, OutboxMessage
 from server.models.base import utcnow
 from server.notify.texts import render_message
@@ -160,7 +161,7 @@ def _add_letter(pdf: _LetterPdf, message: OutboxMessage, now: datetime) -> None:
     language = patient.user.language or "nb"
 
     rendered = render_message(message, "letter", now)
-    with force_locale(language):
+    with force_locale(babel_locale(language)):
         date = format_date(now, "long")
         closing = _("Questions? Call us on %(phone)s.", phone=clinic.phone)
 

@@ -17,6 +17,7 @@ from flask import render_template
 from flask_babel import force_locale, format_date, format_time
 from flask_babel import gettext as _
 
+from server.locales import babel_locale
 from server.models import OutboxMessage
 from server.models.base import utcnow
 
@@ -80,7 +81,7 @@ def _message_values(message_id: int) -> dict[str, Any]:
 
 def message_text_fits(message_id: int, language: str | None) -> bool:
     """Whether the team's words fit in the SMS to the patient (else it says "open Følge")."""
-    with force_locale(language or "nb"):
+    with force_locale(babel_locale(language)):
         return bool(_message_values(message_id)["text_fits"])
 
 
@@ -89,7 +90,7 @@ def render(template: str, channel: str, params: dict[str, Any], language: str | 
     """Render one notification. Needs an app context, not a request. Letters (and
     ``keep_lines``) keep their lines; other channels get one line."""
     now = now or utcnow()
-    with force_locale(language or "nb"):
+    with force_locale(babel_locale(language)):
         values = _values(template, params, now)
         body = render_template(f"notifications/{channel}/{template}.txt", **values).strip()
         title = "Følge"

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from server.labels import RELATIVE_SCOPES
+from server.locales import babel_locale
 from server.models import RelativeAccess, RelativeAgreement
 from server.models.base import utcnow
 from server.notify.letter import FONT, clinic_document, latin1, small_print
@@ -27,7 +28,7 @@ def _section(pdf: FPDF, title: str, text: str) -> None:
 def render_agreement(access: RelativeAccess, agreement: RelativeAgreement) -> bytes:
     patient = access.patient
     clinic = patient.clinic
-    with force_locale(patient.user.language or "nb"):
+    with force_locale(babel_locale(patient.user.language)):
         title = _("Relative agreement")
         scopes = [str(RELATIVE_SCOPES[s]) for s in access.scopes or [] if s in RELATIVE_SCOPES]
         sections = [

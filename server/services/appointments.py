@@ -30,6 +30,7 @@ from server.models import (
     User,
     WorkItem,
     WorkKind,
+    WorkStatus,
 )
 from server.models.base import utcnow
 from server.services import outbox
@@ -269,16 +270,31 @@ def answer(appointment: Appointment, choice: PatientAnswer, reason: str = "",
     if len(reason) > REASON_MAX:
         raise AppointmentError(_l("Please keep the reason under %(n)d characters.", n=REASON_MAX),
                                "too_long")
+    previous = appointment.answer
     appointment.answer = choice
     appointment.answer_reason = reason.strip()
     appointment.call_me = call_me
     appointment.answered_at = utcnow()
-    db.session.add(WorkItem(
-        clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,
-        appointment=appointment, kind=WorkKind.ANSWER,
-        details={"answer": choice.value, "reason": appointment.answer_reason,
-                 "call_me": call_me, "via": via},
-    ))
+    if choice is PatientAnswer.CANNOT_COME and previous is not PatientAnswer.CANNOT_COME:
+        # No reminders for an appointment the patient cannot come to ...
+        outbox.cancel_pending(appointment, (MessagePurpose.REMINDER,))
+    elif previous is PatientAnswer.CANNOT_COME and choice is not PatientAnswer.CANNOT_COME:
+        # ... until they change their answer back: the reminders still ahead are planned again.
+        appointment.plan_version += 1
+        db.session.flush()
+        plan_messages(appointment, notice=False)
+    details = {"answer": choice.value, "reason": appointment.answer_reason,
+               "call_me": call_me, "via": via}
+    waiting = db.session.scalar(select(WorkItem).where(
+        WorkItem.appointment_id == appointment.id, WorkItem.kind == WorkKind.ANSWER,
+        WorkItem.status == WorkStatus.OPEN).limit(1))
+    if waiting is not None:
+        # One item per appointment on the worklist: a changed answer updates it.
+        waiting.details = {**details, "changed_from": waiting.details.get("answer")}
+    else:
+        db.session.add(WorkItem(
+            clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,
+            appointment=appointment, kind=WorkKind.ANSWER, details=details))
     if commit:
         db.session.commit()
 

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from server.extensions import db
+from server.locales import babel_locale
 from server.models import (
     CodePurpose,
     OneTimeCode,
@@ -79,7 +80,7 @@ def _new_attempt_id() -> str:
 
 
 def _message(user: User | None, phone: str, code: str, template: str) -> CodeSms:
-    with force_locale((user.language if user else None) or "nb"):
+    with force_locale(babel_locale(user.language if user else None)):
         body = render_template(template, code=code, minutes=10).strip()
     return CodeSms(to=phone, body=body)
 

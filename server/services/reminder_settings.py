@@ -44,7 +44,10 @@ def current(patient: PatientProfile) -> ReminderSettings:
 def save(patient: PatientProfile, choices: Choices) -> None:
     """Store the choices and re-plan the reminders of upcoming appointments. Commits."""
     offered = set(patient.clinic.offered_channels or [])
-    channels = list(dict.fromkeys(c for c in choices.channels if c))
+    channels = [c for c in choices.channels if c]
+    if len(set(channels)) != len(channels):
+        raise SettingsError(_l("You chose the same way twice. Choose each way once, or "
+                               "“Nothing”."), "twice")
     if not channels:
         raise SettingsError(_l("Choose at least one way to reach you."), "no_channel")
     if any(c not in offered for c in channels):

@@ -354,6 +354,22 @@ def confirm_storage(request: TakeHomeRequest) -> None:
         db.session.commit()
 
 
+def mark_decision_seen(request: TakeHomeRequest) -> None:
+    """The patient opened a decided request: it is no longer "new" on home."""
+    if request.status in DECIDED and request.decision_seen_at is None:
+        request.decision_seen_at = utcnow()
+        db.session.commit()
+
+
+def unseen_decisions(patient: PatientProfile) -> list[TakeHomeRequest]:
+    """Decided requests the patient has not opened since the decision, newest first."""
+    return list(db.session.scalars(
+        select(TakeHomeRequest).where(TakeHomeRequest.patient_id == patient.id,
+                                      TakeHomeRequest.status.in_(DECIDED),
+                                      TakeHomeRequest.decision_seen_at.is_(None))
+        .order_by(TakeHomeRequest.decided_at.desc()).limit(5)))
+
+
 # --- deciding --------------------------------------------------------------------------------
 
 class Outcome:

@@ -21,7 +21,7 @@ bp = Blueprint("feedback", __name__, url_prefix="/me/feedback")
 
 
 def language() -> str:
-    return str(get_locale() or "nb")
+    return getattr(get_locale(), "language", None) or "nb"
 
 
 def trend_charts(history: dict[str, list[FeedbackResponse]]) -> dict[str, LineChart]:

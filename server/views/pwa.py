@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, send
 from flask_babel import force_locale
 
 from server.config import PROJECT_ROOT
+from server.locales import babel_locale
 from server.models.user import LANGUAGES
 
 bp = Blueprint("pwa", __name__)
@@ -71,5 +72,5 @@ def offline(lang: str) -> str:
     """The page the service worker shows when there is no network, per language."""
     if lang not in LANGUAGES:
         abort(404)
-    with force_locale(lang):
+    with force_locale(babel_locale(lang)):
         return render_template("pwa/offline.html", lang=lang)

@@ -17,6 +17,7 @@ from server.forms.common import ConfirmForm
 from server.forms.relatives import ObservationForm
 from server.models import AccessTarget, ObservationKind, RelativeScope, RequestKind
 from server.services import appointments, relatives, take_home
+from server.services.phone_numbers import display_mobile
 from server.services.relatives import RelativeError
 
 bp = Blueprint("relative", __name__, url_prefix="/relative")
@@ -28,6 +29,13 @@ def home() -> str:
     return render_template("relative/home.html",
                            accesses=relatives.active_for_relative(current_user),
                            form=ConfirmForm())
+
+
+@bp.get("/settings")
+def me() -> str:
+    """Me: the number I sign in with, signing in with fingerprint or face, where I am
+    signed in."""
+    return render_template("relative/me.html", display_mobile=display_mobile)
 
 
 @bp.get("/patients/<int:patient_id>/")

@@ -20,11 +20,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import labels, policy
-from server.forms.appointments import ReminderSettingsForm
+from server.forms.appointments import WAY_LABELS, WAYS, ReminderSettingsForm
 from server.forms.common import ConfirmForm, options
 from server.services import push, reminder_settings
 from server.services.devices import device_label
 from server.services.errors import DomainError
+from server.services.phone_numbers import display_mobile
 
 bp = Blueprint("reminders", __name__, url_prefix="/me")
 
@@ -49,17 +50,22 @@ def settings() -> str | WerkzeugResponse:
     choices = options([("", _("Nothing")), *((c, str(labels.CHANNELS[c])) for c in offered)])
     for field in (form.first, form.second, form.third):
         field.choices = choices
+    ways = [w for w, channels in WAYS.items() if all(c in offered for c in channels)]
+    form.way.choices = options([(w, WAY_LABELS[w]) for w in [*ways, "custom"]])
     if request.method == "GET":
         saved = reminder_settings.current(patient)
         chosen = (patient.contact_channels + ["", "", ""])[:3]
         form.first.data, form.second.data, form.third.data = chosen
+        form.way.data = next((w for w in ways if list(WAYS[w]) == patient.contact_channels),
+                             "custom")
         form.evening_before.data = _hhmm(saved.evening_before_at)
         form.hours_before.data = str(saved.hours_before or "")
         form.quiet_from.data = _hhmm(saved.quiet_from)
         form.quiet_until.data = _hhmm(saved.quiet_until)
     if form.validate_on_submit():
+        ranked = [form.first.data or "", form.second.data or "", form.third.data or ""]
         choices = reminder_settings.Choices(
-            channels=[form.first.data or "", form.second.data or "", form.third.data or ""],
+            channels=list(WAYS[form.way.data]) if form.way.data in WAYS else ranked,
             evening_before_at=_parse(form.evening_before.data),
             hours_before=int(form.hours_before.data) if form.hours_before.data else None,
             quiet_from=_parse(form.quiet_from.data) or time(22, 0),
@@ -68,11 +74,13 @@ def settings() -> str | WerkzeugResponse:
         try:
             reminder_settings.save(patient, choices)
         except DomainError as exc:
-            form.first.errors = [str(exc.message)]
+            (form.way if form.way.data in WAYS else form.first).errors = [str(exc.message)]
         else:
             flash(_("Your reminder settings are saved."), "success")
             return redirect(url_for("reminders.settings"))
-    return render_template("reminders/settings.html", form=form, patient=patient)
+    return render_template("reminders/settings.html", form=form, patient=patient,
+                           phones=len(push.subscriptions_of(current_user)),
+                           sms_number=display_mobile(current_user.phone or ""))
 
 
 @bp.get("/push")

@@ -106,6 +106,7 @@ def change() -> str | WerkzeugResponse:
 @bp.get("/<int:request_id>")
 def show(request_id: int) -> str:
     found = policy.get_own_take_home_or_404(request_id)
+    take_home.mark_decision_seen(found)
     return render_template("take_home/show.html", item=found, form=ConfirmForm(),
                            rules=take_home.rules_for(found.clinic))
 

@@ -323,6 +323,9 @@ def test_patient_appointment_pages_are_accessible(
     axe(page)
 
     page.goto("/me/reminders")
+    expect(page.locator('input[name="way"]')).to_have_count(5)
+    expect(page.locator('select[name="first"]')).to_be_hidden()  # ranked order under "More choices"
+    page.locator("main details summary").first.click()
     expect(page.locator('select[name="first"]')).to_be_visible()
     axe(page)
 

@@ -51,7 +51,7 @@ def test_my_team_handover_and_a_move_between_clinics(
 
     # 1. The patient opens My team: the coordinator first, a number to tap.
     sign_in_patient(page, world.patient_x)
-    page.get_by_role("link", name="See my team").click()
+    page.get_by_role("link", name="See who does what").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My team")
     first = page.locator("li.member").first
     expect(first).to_contain_text("Koordinator A")

@@ -52,7 +52,7 @@ def test_offline_message_arrives_once_is_answered_and_read(
     patient_user_id = world.patient_x.user_id
     db.session.rollback()
     sign_in_patient(page, world.patient_x)
-    page.get_by_role("link", name="Messages to my team").click()
+    page.get_by_role("link", name="Write or read").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Messages to my team")
     axe(page)
     page.get_by_role("link", name="Write to my team").first.click()

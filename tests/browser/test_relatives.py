@@ -146,7 +146,7 @@ def test_relative_sees_only_what_the_patient_chose_until_access_ends(
     # 1. The patient invites someone, with exactly two scopes.
     sign_in_patient(page, world.patient_x)
     page.goto("/me/")
-    page.locator("main").get_by_role("link", name="Relatives and close persons").click()
+    page.locator("main").get_by_role("link", name="Choose who may follow you").click()
     expect(page).to_have_url(re.compile(r"/me/relatives/$"))
     expect(page.locator("main")).to_contain_text("Nobody else has access to your information.")
     axe(page)

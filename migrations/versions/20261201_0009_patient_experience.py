@@ -1,0 +1,36 @@
+"""The patient's experience (issue 13): when a take-home decision was first read, and which
+row an access-log entry is about.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01 13:20:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import server.models.base
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('take_home_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('decision_seen_at', server.models.base.UTCDateTime(),
+                                      nullable=True))
+    # Decisions made before this version are taken as read: home does not list them as new.
+    op.execute("UPDATE take_home_request SET decision_seen_at = decided_at "
+               "WHERE decided_at IS NOT NULL")
+    # A plain ADD COLUMN (no table rebuild), so the append-only triggers stay on SQLite.
+    op.add_column('access_log_entry', sa.Column('subject_id', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('take_home_request', schema=None) as batch_op:
+        batch_op.drop_column('decision_seen_at')
+    op.drop_column('access_log_entry', 'subject_id')
