@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs Følge on the embedded default (SQLite) with demo data, at
-# http://127.0.0.1:8000. No root needed. Safe to run again: migrations and
+# http://127.0.0.1:$PORT (8000 unless PORT is set). No root needed. Safe to run again: migrations and
 # demo data are applied only once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,12 +9,13 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e .
 bash scripts/translations.sh compile
 export FOLGE_ENV=${FOLGE_ENV:-development}
+export PORT=${PORT:-8000}
 .venv/bin/flask --app wsgi migrate
 .venv/bin/flask --app wsgi seed-demo
-cat <<'INFO'
+cat <<INFO
 
-Følge runs on http://127.0.0.1:8000  (use http://localhost:8000 to try passkeys)
-  Patient (app):        912 34 567  -> the code is on http://127.0.0.1:8000/dev/outbox
+Følge runs on http://127.0.0.1:${PORT}  (use http://localhost:${PORT} to try passkeys)
+  Patient (app):        912 34 567  -> the code is on http://127.0.0.1:${PORT}/dev/outbox
                         (that page also lets you answer reminders by SMS: JA, NEI, RING, STOPP)
   Patient (SMS only):   923 45 678
   Patient (letters):    Per Olsen, no number (staff see him)
@@ -35,4 +36,4 @@ INFO
 .venv/bin/flask --app wsgi worker --poll 2 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
-.venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-8000}" --no-reload
+.venv/bin/flask --app wsgi run --host 127.0.0.1 --port "$PORT" --no-reload

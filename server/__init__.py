@@ -15,7 +15,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import PROJECT_ROOT, Config, load_config
-from server.extensions import babel, csrf, db, limiter, login_manager, talisman
+from server.extensions import babel, compress, csrf, db, limiter, login_manager, talisman
 from server.locales import babel_locale
 from server.models.user import LANGUAGES
 
@@ -104,7 +104,11 @@ def create_app(config: Config | None = None) -> Flask:
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
 
-    from server import auth_setup, errors, web
+    if config.compress:
+        compress.init_app(app)
+    from server import assets, auth_setup, errors, web
+
+    assets.init_app(app)
 
     auth_setup.init_app(app)
     web.init_app(app)

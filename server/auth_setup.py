@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server.extensions import login_manager
@@ -39,9 +40,27 @@ def _unauthorized() -> WerkzeugResponse:
         response = jsonify(error=_("Sign in first."))
         response.status_code = 401
         return response
+    if reason not in ("access_revoked", "disabled"):  # what they saw may be gone now
+        _keep_the_way_back()
     if request.blueprint == "staff":
         return redirect(url_for("auth.staff_sign_in"))
     return redirect(url_for("auth.sign_in"))
+
+
+def _keep_the_way_back() -> None:
+    """Remember the page to come back to after signing in: this one, or for a form sent
+    after the session ended, the page of the form (its URL, when it answers GET). What was
+    typed is kept on the phone by static/js/drafts.js and put back there."""
+    from server.views.auth import RETURN_TO_KEY
+
+    path = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    if request.method != "GET":
+        try:
+            current_app.url_map.bind("localhost").match(request.path, method="GET")
+        except HTTPException:
+            return
+    if len(path) <= 500:
+        session[RETURN_TO_KEY] = path
 
 
 def init_app(app: Flask) -> None:

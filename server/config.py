@@ -34,6 +34,29 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ServiceInfo:
+    """Who runs this Følge, for the privacy notice, the accessibility statement and the
+    complaint steps on decisions. Set per deployment; the defaults are national facts
+    (the ombudsman's number) or say "the health trust of your clinic"."""
+
+    #: The data controller (behandlingsansvarlig). Empty: the health trust of the clinic.
+    controller: str = ""
+    #: The data processor (databehandler) that runs the servers.
+    processor: str = ""
+    #: Where to ask about privacy (the data protection officer), e.g. an email address.
+    privacy_contact: str = ""
+    #: Where to report an accessibility problem.
+    accessibility_contact: str = ""
+    #: The county governor that handles complaints about the clinic's decisions.
+    statsforvalter_name: str = "Statsforvalteren"
+    statsforvalter_phone: str = ""
+    statsforvalter_url: str = "https://www.statsforvalteren.no/"
+    #: Pasient- og brukerombudet: one national number that reaches every office.
+    ombud_phone: str = "40 50 16 00"
+    ombud_url: str = "https://www.pasientogbrukerombudet.no/"
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one Følge instance. Frozen: read once, never mutated."""
 
@@ -90,6 +113,10 @@ class Config:
     email_from: str = "Følge <ikke-svar@folge.invalid>"
     #: A folder of extra feedback instruments (JSON files, see server/instruments/).
     instruments_dir: str = ""
+    service: ServiceInfo = field(default_factory=lambda: ServiceInfo())
+    #: Compress HTML and JSON in the app (Brotli or gzip). Turn off when a proxy in front
+    #: compresses. Static files are precompressed either way (server/assets.py).
+    compress: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -129,6 +156,12 @@ class Config:
             "RATELIMIT_ENABLED": self.ratelimit_enabled,
             "RATELIMIT_HEADERS_ENABLED": True,
             "TRUSTED_HOSTS": list(self.trusted_hosts) or None,
+            # Pages and JSON; CSS and JS are precompressed files (server/assets.py). A page
+            # with a CSRF token is compressed too: BREACH needs the victim's cookie on
+            # requests an attacker starts, and SameSite=Lax keeps it off cross-site ones.
+            "COMPRESS_MIMETYPES": ["text/html", "application/json", "text/javascript"],
+            "COMPRESS_ALGORITHM": ["br", "gzip"],
+            "COMPRESS_MIN_SIZE": 500,
             "FOLGE": self,
         }
         settings.update(self.extra)
@@ -310,4 +343,27 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         smtp_user=env_vars.get("FOLGE_SMTP_USER", ""),
         smtp_password=env_vars.get("FOLGE_SMTP_PASSWORD", ""),
         email_from=env_vars.get("FOLGE_EMAIL_FROM", "Følge <ikke-svar@folge.invalid>"),
+        service=_service(env, env_vars),
+        compress=env_vars.get("FOLGE_COMPRESS", "1") not in ("0", "false", "no"),
+    )
+
+
+def _service(env: str, env_vars: Mapping[str, str]) -> ServiceInfo:
+    """FOLGE_DATA_CONTROLLER, FOLGE_DATA_PROCESSOR, FOLGE_PRIVACY_CONTACT,
+    FOLGE_ACCESSIBILITY_CONTACT and FOLGE_STATSFORVALTER_NAME / _PHONE / _URL. The demo
+    names the county governor of Oslo and Viken, where its clinics are."""
+    defaults = ServiceInfo()
+    demo = env != "production"
+    return ServiceInfo(
+        controller=env_vars.get("FOLGE_DATA_CONTROLLER", ""),
+        processor=env_vars.get("FOLGE_DATA_PROCESSOR", ""),
+        privacy_contact=env_vars.get("FOLGE_PRIVACY_CONTACT", ""),
+        accessibility_contact=env_vars.get("FOLGE_ACCESSIBILITY_CONTACT", ""),
+        statsforvalter_name=env_vars.get("FOLGE_STATSFORVALTER_NAME", "") or (
+            "Statsforvalteren i Oslo og Viken" if demo else defaults.statsforvalter_name),
+        statsforvalter_phone=env_vars.get("FOLGE_STATSFORVALTER_PHONE", "") or (
+            "22 00 35 00" if demo else ""),
+        statsforvalter_url=env_vars.get("FOLGE_STATSFORVALTER_URL", "") or (
+            "https://www.statsforvalteren.no/oslo-og-viken/" if demo
+            else defaults.statsforvalter_url),
     )

@@ -51,6 +51,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.ARCHIVE: _l("what your former clinic kept from before you moved"),
     AccessTarget.CONVERSATION: _l("your messages with your care team"),
     AccessTarget.OBSERVATIONS: _l("what a relative told your team, and the team's answers"),
+    AccessTarget.EXPORT: _l("all your information (a download)"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {

@@ -9,6 +9,7 @@ domain (required in production; development uses the demo's own address).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -19,6 +20,11 @@ _FALLBACK = "http://localhost"
 def public_base() -> str:
     """The app's public URL without a trailing slash."""
     return str(current_app.config["FOLGE"].public_base_url or _FALLBACK).rstrip("/")
+
+
+def public_host() -> str:
+    """The host name of the public URL, without a port (for the WebOTP line of a code)."""
+    return urlsplit(public_base()).hostname or "localhost"
 
 
 def public_url(endpoint: str, **values: Any) -> str:

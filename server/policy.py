@@ -49,6 +49,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         "main.index",
         "main.health",
+        # The privacy notice and the accessibility statement: for everyone, also before
+        # signing in (server/views/main.py).
+        "main.privacy",
+        "main.accessibility",
         "pwa.manifest",
         "pwa.service_worker",
         "pwa.icon",
@@ -75,7 +79,7 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 #: Signed-in endpoints open to every role.
-ANY_SIGNED_IN = frozenset({"auth.sign_out"})
+ANY_SIGNED_IN = frozenset({"auth.sign_out", "auth.keep_alive"})
 
 #: Which roles may use each signed-in area (blueprint name).
 AREA_ROLES: dict[str, frozenset[Role]] = {

@@ -7,7 +7,7 @@ import hmac
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, has_request_context, jsonify, request, url_for
+from flask import Flask, Response, abort, current_app, has_request_context, jsonify, request, url_for
 from flask_babel import (
     format_date,
     format_decimal,
@@ -111,6 +111,8 @@ def _template_globals() -> dict[str, object]:
         "queue_owner": _queue_owner(),
         "main_nav": main_nav(),
         "me_url": me_url(),
+        "idle_seconds": _idle_seconds(),
+        "service": current_app.config["FOLGE"].service,
     }
 
 
@@ -118,6 +120,17 @@ def main_nav() -> list[object]:
     from server.navigation import main_nav as items
 
     return list(items())
+
+
+def _idle_seconds() -> int:
+    """How long the signed-in person may be idle before the session ends (static/js/idle.js)."""
+    from flask_login import current_user
+
+    from server.services.sessions import idle_limit
+
+    if not current_user.is_authenticated:
+        return 0
+    return int(idle_limit(current_user.role).total_seconds())
 
 
 def me_url() -> str:

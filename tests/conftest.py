@@ -414,7 +414,8 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
             "key": "how_are_things", "member_id": team.gp.id, "handover_id": team.handover.id,
             "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id,
             "conversation_id": written.conversation_id, "message_id": written.id,
-            "observation_id": observation.id, "quick_id": quick.id}
+            "observation_id": observation.id, "quick_id": quick.id,
+            "kind": "pdf"}
 
 
 def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:

@@ -249,7 +249,7 @@ def form_values(draw: Any, form: PageForm) -> dict[str, Any]:
 
 
 #: Posted last, because they end what the other forms need (sessions, accesses, accounts).
-_ENDING = re.compile(r"/(leave|revoke|disable|sign-out|end)\b")
+_ENDING = re.compile(r"/(leave|revoke|disable|sign-out|end|stop)\b")
 
 
 @dataclass

@@ -18,7 +18,7 @@ SIGN_IN_PAGES = ("/sign-in", "/staff/sign-in")
 FORMER_ONLY = ("staff_team.former_patient",)
 
 #: Endpoints that end what later requests of the same user need.
-ENDING = ("relative.leave", "auth.sign_out")
+ENDING = ("relative.leave", "auth.sign_out", "patient.stop_using")
 
 
 def _ending_last(entry: tuple[str, str, str]) -> bool:

@@ -12,11 +12,20 @@ import sqlalchemy as sa
 from alembic import op
 
 import server.models.base
+from server.migration_helpers import set_enum_check
 
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
+
+_TARGETS_BEFORE = ("patient_overview", "contact_details", "appointment", "messages", "take_home",
+                   "feedback", "relatives", "pickup_plan", "name", "account", "care_team",
+                   "transfer", "archive", "conversation", "observations")
+_TARGETS_AFTER = (*_TARGETS_BEFORE, "export")
+_KINDS_BEFORE = ("outreach", "answer", "sms_stopped", "message_failed", "feedback_alert",
+                 "relative_observation")
+_KINDS_AFTER = (*_KINDS_BEFORE, "stopped_using")
 
 
 def upgrade() -> None:
@@ -28,9 +37,14 @@ def upgrade() -> None:
                "WHERE decided_at IS NOT NULL")
     # A plain ADD COLUMN (no table rebuild), so the append-only triggers stay on SQLite.
     op.add_column('access_log_entry', sa.Column('subject_id', sa.Integer(), nullable=True))
+    # A patient's download of all their information, and "stopped using Følge" on the worklist.
+    set_enum_check("access_log_entry", "access_target", "target", _TARGETS_AFTER)
+    set_enum_check("work_item", "work_kind", "kind", _KINDS_AFTER)
 
 
 def downgrade() -> None:
+    set_enum_check("work_item", "work_kind", "kind", _KINDS_BEFORE)
+    set_enum_check("access_log_entry", "access_target", "target", _TARGETS_BEFORE)
     with op.batch_alter_table('take_home_request', schema=None) as batch_op:
         batch_op.drop_column('decision_seen_at')
     op.drop_column('access_log_entry', 'subject_id')

@@ -56,7 +56,9 @@ class PeriodRequestForm(Form):
                                 validators=[Optional(), _max(EXPLANATION_MAX)])
     place = RadioField(_l("Where do you want to pick up?"), choices=options(PICKUP_PLACES.items()),
                        validators=[InputRequired(message=_l("Choose where you want to pick up."))])
-    place_name = StringField(_l("Which pharmacy, or which town (optional)"),
+    place_name = StringField(_l("Which pharmacy, or which town"),
+                             description=_l("Needed if you pick up at a pharmacy where you "
+                                            "are going. Otherwise you can leave it empty."),
                              validators=[Optional(), _max(PLACE_NAME_MAX)])
     abroad = RadioField(_l("Are you going abroad?"), choices=options(ABROAD.items()), default="no",
                         validators=[InputRequired(message=_l("Choose an answer."))])

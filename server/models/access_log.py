@@ -35,6 +35,7 @@ class AccessTarget(enum.Enum):
     ARCHIVE = "archive"  # a former clinic reading, read-only, what it kept from before a move
     CONVERSATION = "conversation"  # the patient's messages to and from the care team
     OBSERVATIONS = "observations"  # what a relative told the team, and the team's answers
+    EXPORT = "export"  # the patient downloaded all their information (the one own read logged)
 
 
 class AccessLogEntry(Base):

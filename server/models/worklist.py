@@ -24,6 +24,7 @@ class WorkKind(enum.Enum):
     MESSAGE_FAILED = "message_failed"  # a message could not be delivered on any channel
     FEEDBACK_ALERT = "feedback_alert"  # a check-in went the wrong way: discuss at the next meeting
     RELATIVE_OBSERVATION = "relative_observation"  # a relative told the care team something
+    STOPPED_USING = "stopped_using"  # the patient stopped using Følge: agree on another way
 
 
 class WorkStatus(enum.Enum):

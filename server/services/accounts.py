@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import CodePurpose, User
+from server.models import CodePurpose, PatientProfile, User
 from server.models.base import utcnow
 from server.models.user import LANGUAGES
 from server.services import codes, sessions
@@ -63,4 +63,33 @@ def finish_number_registration(user: User, attempt_id: str | None, code: str) ->
         )
     user.phone = attempt.phone
     user.phone_verified_at = utcnow()
+    db.session.commit()
+
+
+def stop_using(patient: PatientProfile) -> None:
+    """The patient stops using Følge: every session, passkey and app notification ends, and
+    the clinic gets a worklist item to agree on another way to keep in touch. Reminders
+    that came as app notifications come by SMS (or letter) instead. Nothing the clinic must
+    keep is deleted, and the patient can sign in again later with a code. Commits."""
+    from sqlalchemy import delete
+
+    from server.models import Passkey, PushSubscription, WorkItem, WorkKind
+    from server.services.reminder_settings import replan_upcoming
+
+    user = patient.user
+    ended = {
+        "passkeys": db.session.execute(delete(Passkey).where(Passkey.user_id == user.id)).rowcount,
+        "phones": db.session.execute(delete(PushSubscription).where(
+            PushSubscription.user_id == user.id)).rowcount,
+    }
+    channels = [c for c in patient.contact_channels if c != "push"]
+    if not channels:
+        channels = ["sms"] if user.phone else ["letter"]
+    patient.contact_channels = channels
+    db.session.add(WorkItem(clinic_id=patient.clinic_id, patient_id=patient.id,
+                            kind=WorkKind.STOPPED_USING,
+                            details={k: int(v or 0) for k, v in ended.items()}))
+    sessions.end_all_for(user.id, "stopped_using")
+    db.session.flush()
+    replan_upcoming(patient)
     db.session.commit()

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from server.extensions import db
+from server.links import public_host
 from server.locales import babel_locale
 from server.models import (
     CodePurpose,
@@ -81,7 +82,7 @@ def _new_attempt_id() -> str:
 
 def _message(user: User | None, phone: str, code: str, template: str) -> CodeSms:
     with force_locale(babel_locale(user.language if user else None)):
-        body = render_template(template, code=code, minutes=10).strip()
+        body = render_template(template, code=code, minutes=10, host=public_host()).strip()
     return CodeSms(to=phone, body=body)
 
 

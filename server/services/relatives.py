@@ -118,6 +118,11 @@ def _check(patient: PatientProfile, data: InviteInput, today: date) -> tuple[str
     return phone, address
 
 
+def first_name(name: str) -> str:
+    """The first name a relative knows the patient by, for the invitation."""
+    return (name.split() or [name])[0]
+
+
 def invite(patient: PatientProfile, data: InviteInput, by_staff: User | None = None,
            now: datetime | None = None) -> RelativeInvitation:
     """Store an invitation and send its link by SMS or email. Commits."""
@@ -145,7 +150,8 @@ def invite(patient: PatientProfile, data: InviteInput, by_staff: User | None = N
     db.session.flush()
     link = invite_link(token)
     with force_locale("nb"):
-        text = render_template("notifications/sms/relative_invite.txt", link=link).strip()
+        text = render_template("notifications/sms/relative_invite.txt", link=link,
+                               inviter=first_name(patient.user.display_name)).strip()
         subject = _("You are invited to Følge")
     if phone:
         sms.provider().send(phone, text)

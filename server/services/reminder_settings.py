@@ -13,6 +13,7 @@ from server.models import (
     Appointment,
     AppointmentStatus,
     MessagePurpose,
+    PatientAnswer,
     PatientProfile,
     ReminderSettings,
 )
@@ -65,17 +66,20 @@ def save(patient: PatientProfile, choices: Choices) -> None:
     settings.quiet_until = choices.quiet_until
     patient.contact_channels = channels
     db.session.flush()
-    _replan_upcoming(patient)
+    replan_upcoming(patient)
     db.session.commit()
 
 
-def _replan_upcoming(patient: PatientProfile) -> None:
+def replan_upcoming(patient: PatientProfile) -> None:
+    """Plan the reminders of upcoming appointments again, after a change of channels or
+    times. Appointments the patient said they cannot come to stay without reminders."""
     from server.services.appointments import planned_messages, rule_for
 
     upcoming = db.session.scalars(
         select(Appointment).where(Appointment.patient_id == patient.id,
                                      Appointment.status == AppointmentStatus.SCHEDULED,
-                                     Appointment.starts_at > utcnow())
+                                     Appointment.starts_at > utcnow(),
+                                     Appointment.answer != PatientAnswer.CANNOT_COME)
     ).all()
     rule, now = rule_for(patient), utcnow()
     planned: list[outbox.PlannedMessage] = []

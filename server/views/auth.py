@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server.extensions import limiter
@@ -31,6 +32,8 @@ bp = Blueprint("auth", __name__)
 
 ATTEMPT_KEY = "sign_in_attempt"
 STAFF_PENDING_KEY = "staff_pending"
+#: The page a session ended on, to come back to after signing in again (server/auth_setup.py).
+RETURN_TO_KEY = "return_to"
 
 # Rate limits (README, "Security"). They slow someone guessing or flooding from a few
 # addresses without locking the owner out: per address, and per (number or email,
@@ -98,12 +101,34 @@ def home_for(user: User) -> str:
     return url_for("patient.home")
 
 
+def landing_for(user: User) -> str:
+    """Where a sign-in ends: back on the page the session ended on (server/auth_setup.py
+    keeps it), when this person may open it, else their home."""
+    path = session.pop(RETURN_TO_KEY, None)
+    if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        try:
+            endpoint, _args = current_app.url_map.bind("localhost").match(
+                path.split("?")[0], method="GET")
+        except HTTPException:
+            endpoint = ""
+        from server import policy
+
+        roles = policy.AREA_ROLES.get(str(endpoint).split(".")[0])
+        if roles is not None and user.role in roles:
+            return path
+    return home_for(user)
+
+
 def _begin_session(user: User) -> None:
-    """Sign in with a fresh session id; keep only the language across."""
+    """Sign in with a fresh session id; keep only the language, and the page to come back
+    to, across."""
     lang = session.get("lang")
+    back = session.get(RETURN_TO_KEY)
     session.clear()
     if lang:
         session["lang"] = lang
+    if back:
+        session[RETURN_TO_KEY] = back
     sessions.start(user, device_label(request.user_agent.string))
     login_user(user)
 
@@ -142,7 +167,7 @@ def enter_code() -> str | WerkzeugResponse:
             form.code.errors = [str(exc.message)]
         else:
             _begin_session(user)
-            return redirect(home_for(user))
+            return redirect(landing_for(user))
     return render_template("auth/enter_code.html", form=form, phone=session.get("sign_in_phone"))
 
 
@@ -192,7 +217,7 @@ def staff_totp() -> str | WerkzeugResponse:
                 return redirect(url_for("auth.staff_sign_in"))
         else:
             _begin_session(user)
-            response = redirect(home_for(user))
+            response = redirect(landing_for(user))
             _remember_device(response, user)
             return response
     return render_template("auth/staff_totp.html", form=form)
@@ -248,4 +273,11 @@ def passkey_finish() -> tuple[Response, int] | Response:
     except DomainError as exc:
         return jsonify(error=str(exc.message)), 400
     _begin_session(user)
-    return jsonify(redirect=home_for(user))
+    return jsonify(redirect=landing_for(user))
+
+
+@bp.post("/session/alive")
+def keep_alive() -> WerkzeugResponse:
+    """"Stay signed in": a signed-in request, which is what keeps a session alive; it
+    answers how long the session may now stay idle."""
+    return jsonify(idle_seconds=int(sessions.idle_limit(current_user.role).total_seconds()))

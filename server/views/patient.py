@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
+from server.forms.common import ConfirmForm
 from server.messages import conversations
-from server.services import access_log, appointments, for_you
+from server.services import access_log, accounts, appointments, for_you, my_information
 from server.services.local_time import oslo_today
 from server.services.phone_numbers import display_mobile
 
@@ -59,3 +63,46 @@ def _month(text: str, months: list[date]) -> date:
     except ValueError:
         today = oslo_today()
         return months[0] if months else date(today.year, today.month, 1)
+
+
+@bp.get("/my-information")
+def my_information_page() -> str:
+    """What "Download my information" gives, and the two downloads."""
+    return render_template("patient/my_information.html", patient=policy.current_patient(),
+                           form=ConfirmForm())
+
+
+@bp.post("/my-information/<any(pdf, json):kind>")
+def my_information_download(kind: str) -> WerkzeugResponse:
+    """Everything about me as a PDF or as JSON; a POST, so it is never fetched by accident,
+    and written to the access log."""
+    patient = policy.current_patient()
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("patient.my_information_page"))
+    export = my_information.collect(patient)
+    body = my_information.as_pdf(export) if kind == "pdf" else my_information.as_json(export)
+    my_information.log_download(patient, kind)
+    response = Response(body, mimetype="application/pdf" if kind == "pdf" else "application/json")
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="folge-{export.made_at:%Y-%m-%d}.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/stop", methods=["GET", "POST"])
+def stop_using() -> str | WerkzeugResponse:
+    """Stop using Følge: a page that says what happens and what is kept, then a
+    confirmation. Signs out on every phone."""
+    patient = policy.current_patient()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        accounts.stop_using(patient)
+        lang = session.get("lang")
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(_("You have stopped using Følge, and your clinic has been told. You can sign in "
+                "again at any time."), "info")
+        return redirect(url_for("auth.sign_in", signed_out=1))
+    return render_template("patient/stop.html", patient=patient, form=form)

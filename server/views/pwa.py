@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory
 from flask_babel import force_locale
 
+from server.assets import hashed_url
 from server.config import PROJECT_ROOT
 from server.locales import babel_locale
 from server.models.user import LANGUAGES
@@ -25,6 +26,9 @@ SHELL_FILES = (
     "static/js/push.js",
     "static/js/offline-copy.js",
     "static/js/offline-queue.js",
+    "static/js/form-fields.js",
+    "static/js/drafts.js",
+    "static/js/idle.js",
     "pwa/icons/icon-192.png",
     "pwa/icons/icon-512.png",
     "pwa/icons/icon-maskable-512.png",
@@ -57,6 +61,13 @@ def service_worker() -> Response:
     """The service worker, at the root so its scope is the whole app; never cached."""
     source = (PWA_DIR / "sw.js").read_text(encoding="utf-8")
     body = source.replace("__SHELL_VERSION__", _shell_version())
+    # The pages ask for the hashed names of static files (server/assets.py), and modules
+    # import each other by their plain names: keep both.
+    for name in SHELL_FILES:
+        if name.startswith("static/"):
+            plain = name.removeprefix("static/")
+            body = body.replace(f'"/static/{plain}",',
+                                f'"/static/{plain}", "{hashed_url(current_app, plain)}",')
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -9,6 +9,8 @@
 // A form opts in with data-offline-queue="<path prefix>": the request was stored when
 // the answer lands on that prefix followed by a number (/me/take-home/12,
 // /me/messages/3). data-offline-kind="message" picks the box's words for a message.
+import { fieldsOf, fillForm } from "./form-fields.js";
+
 const STORE = "folge-waiting-requests";
 const box = document.querySelector("[data-waiting]");
 const form = document.querySelector("form[data-offline-queue]");
@@ -49,13 +51,7 @@ if (form) {
   // A request that came back "check it" is put back into its form, so nothing typed is lost.
   const failed = load().find((item) => item.failed && item.action === actionOf(form));
   if (failed) {
-    for (const [name, value] of failed.fields) {
-      const fields = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
-      for (const field of fields) {
-        if (field.type === "radio" || field.type === "checkbox") field.checked = field.value === value;
-        else field.value = value;
-      }
-    }
+    fillForm(form, failed.fields);
     say("check", null, failed.kind);
   }
   form.addEventListener("submit", (event) => {
@@ -66,7 +62,7 @@ if (form) {
       return;
     }
     event.preventDefault();
-    const fields = [...new FormData(form).entries()].filter(([name]) => name !== "csrf_token");
+    const fields = fieldsOf(form);
     const items = load().filter((item) => item.key !== key);
     const landing = form.dataset.offlineQueue || "/me/take-home/";
     const kind = form.dataset.offlineKind || "";

@@ -94,4 +94,7 @@ const signIn = async (optionsUrl, finishUrl) => {
 if (window.PublicKeyCredential) {
   document.querySelectorAll("[data-passkey-register]").forEach((box) => setUp(box, register));
   document.querySelectorAll("[data-passkey-sign-in]").forEach((box) => setUp(box, signIn));
+} else {
+  // No passkeys in this browser: give up the place kept for the card.
+  document.querySelectorAll(".passkey-card").forEach((box) => box.classList.remove("passkey-card"));
 }

@@ -180,10 +180,12 @@ def test_relative_sees_only_what_the_patient_chose_until_access_ends(
     assert invitation.scopes == [RelativeScope.APPOINTMENTS.value,
                                  RelativeScope.OBSERVATIONS.value]
     db.session.rollback()
-    # The SMS names neither the patient nor the clinic.
+    # The SMS says who invites by first name only, and never the surname or the clinic.
     invitation_sms = [m for m in sms.sent if m.to == RELATIVE_NUMBER]
     assert len(invitation_sms) == 1
-    assert "Xena" not in invitation_sms[0].body and "Klinikk" not in invitation_sms[0].body
+    body = invitation_sms[0].body
+    assert body.startswith("Xena har invitert deg")
+    assert "Pasient" not in body and "Klinikk" not in body
     link = _invite_link(sms, RELATIVE_NUMBER, live_server)
 
     # 2. The relative opens the link in a browser of their own and confirms the number.
@@ -307,11 +309,18 @@ def test_relative_sees_only_what_the_patient_chose_until_access_ends(
     axe(page)
 
     page.goto("/me/relatives/")
-    mona.get_by_role("button", name="End access now").click()
+    # Two steps: "End access" opens the confirmation, styled as destructive.
+    confirm = mona.get_by_role("button", name=re.compile("^End access now"))
+    expect(confirm).to_be_hidden()
+    mona.locator("summary", has_text="End access").click()
+    expect(confirm).to_be_visible()
+    assert "rgb(176, 0, 32)" in confirm.evaluate("(el) => getComputedStyle(el).backgroundColor")
+    axe(page)
+    confirm.click()
     expect(page).to_have_url(re.compile(r"/me/relatives/$"))
     expect(page.locator(".flash-success")).to_contain_text("Access ended.")
     expect(mona).to_contain_text("Access has ended.")
-    expect(mona.get_by_role("button", name="End access now")).to_have_count(0)
+    expect(mona.get_by_role("button", name=re.compile("^End access now"))).to_have_count(0)
 
     ended = _access_of(patient_id)
     assert ended.revoked_at is not None and ended.revoked_by == "patient"

@@ -95,7 +95,7 @@ def test_offline_request_is_sent_once_and_decided(
         page.get_by_label("Reason", exact=True).select_option("travel")
         page.get_by_label("Tell us more (optional)").fill("Hyttetur med familien.")
         page.get_by_label("A pharmacy where I am travelling").check()
-        page.get_by_label("Which pharmacy, or which town (optional)").fill("Vitusapotek Geilo")
+        page.get_by_label("Which pharmacy, or which town").fill("Vitusapotek Geilo")
         page.get_by_label("No, I stay in Norway").check()
         page.get_by_role("button", name="Send the request").click()
 
