@@ -5,7 +5,7 @@
 #      (constraints.txt), then runs ruff (with its security rules) and bandit,
 #   3. compiles the translations and installs axe-core for the accessibility checks,
 #   4. starts a throw-away PostgreSQL cluster,
-#   5. runs the suite on SQLite, then on PostgreSQL.
+#   5. runs the suite on SQLite and on PostgreSQL, side by side (one per core).
 # Without root, missing system packages stop the run with the command to install them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,7 @@ if [ "$(id -u)" = 0 ]; then
   chown postgres "$PG_DIR"
   as_pg=(runuser -u postgres --)
 fi
-cleanup() { "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
+cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
 trap cleanup EXIT
 "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 >/dev/null
 "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
@@ -56,10 +56,22 @@ trap cleanup EXIT
 "${as_pg[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -U postgres folge_test
 PG_URL="postgresql+psycopg://postgres@/folge_test?host=$PG_DIR"
 
-echo "==> Tests on SQLite"
-.venv/bin/pytest -p no:cacheprovider "$@"
-echo "==> Tests on PostgreSQL"
+# The two runs are independent (their own databases, ports and browsers), so they run side
+# by side, one per core, and print their output one after the other.
+echo "==> Tests on SQLite and on PostgreSQL, side by side"
+.venv/bin/pytest -p no:cacheprovider "$@" >"$PG_DIR/sqlite.log" 2>&1 &
+sqlite_run=$!
 # The browser crawl (tests/browser/test_crawl.py) checks layout and words, which do not
-# depend on the database; it runs on SQLite above, and is left out here to keep the suite
-# under 20 minutes on two cores.
-FOLGE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -p no:cacheprovider -m "not crawl" "$@"
+# depend on the database; it runs on SQLite only.
+FOLGE_TEST_DATABASE_URL="$PG_URL" .venv/bin/pytest -p no:cacheprovider -m "not crawl" "$@" \
+  >"$PG_DIR/postgresql.log" 2>&1 &
+pg_run=$!
+sqlite_rc=0
+pg_rc=0
+wait "$sqlite_run" || sqlite_rc=$?
+wait "$pg_run" || pg_rc=$?
+echo "==> Tests on SQLite (exit $sqlite_rc)"
+cat "$PG_DIR/sqlite.log"
+echo "==> Tests on PostgreSQL (exit $pg_rc)"
+cat "$PG_DIR/postgresql.log"
+[ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]

@@ -38,6 +38,19 @@ class LineChart:
         return [(v, _y(v, self.max_value)) for v in (0, self.max_value / 2, self.max_value)]
 
     @property
+    def dates(self) -> list[tuple[float, str, str]]:
+        """(x, label, text-anchor) under the axis: the first and the last point, and one in
+        the middle when there are five or more; a single point gets its own label."""
+        if not self.points:
+            return []
+        if len(self.points) == 1:
+            return [(self.points[0].x, self.points[0].label, "middle")]
+        chosen = [(self.points[0], "start"), (self.points[-1], "end")]
+        if len(self.points) >= 5:
+            chosen.insert(1, (self.points[len(self.points) // 2], "middle"))
+        return [(p.x, p.label, anchor) for p, anchor in chosen]
+
+    @property
     def baseline(self) -> float:
         return float(HEIGHT - PAD_BOTTOM)
 

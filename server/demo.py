@@ -403,6 +403,106 @@ def _seed_staff(clinics: dict[str, Clinic]) -> None:
                                        role=staff.role))
 
 
+#: Past answers of the main clinic's patients (days ago, score, comment, anonymous), so the
+#: clinic's feedback dashboard shows figures (each month from five answers up).
+PAST_FEEDBACK = (
+    (40, 7, "", False), (42, 6, "Fint å bli spurt.", False), (44, 5, "", False),
+    (46, 8, "", False), (48, 7, "", False), (50, 6, "", False),
+    (41, 4, "Lang ventetid i resepsjonen.", True), (43, 7, "Hyggelige folk.", True),
+    (45, 6, "", True), (47, 5, "Vanskelig å nå dere på telefon.", True), (49, 8, "", True),
+    (70, 6, "", False), (72, 7, "", False), (74, 5, "", False), (76, 6, "", False),
+    (78, 7, "", False),
+)
+#: Past take-home requests (days ago, patient, outcome, days), all decided by the doctor, so
+#: the figures page shows numbers (each group from five requests up).
+PAST_REQUESTS = (
+    (20, "Ola Hansen", "approved", 5), (35, "Per Olsen", "approved", 7),
+    (50, "Kari Nordmann", "partly_approved", 10), (65, "Ola Hansen", "declined", 14),
+    (80, "Per Olsen", "approved", 4), (95, "Kari Nordmann", "approved", 6),
+    (110, "Ola Hansen", "declined", 21),
+)
+
+
+def seed_figures() -> int:
+    """Answers and decisions from the last months, for the clinic's dashboards, and a
+    check-in invitation after Kari's appointment yesterday. Once."""
+    from server.models import (
+        AppointmentStatus,
+        Attendance,
+        InvitationStatus,
+        RequestStatus,
+        TakeHomeRequest,
+    )
+    from server.services import feedback, instruments, take_home
+
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == MAIN))
+    doctor = db.session.scalar(select(User).where(User.email == "lege@demo.folge.test"))
+    instrument = instruments.latest("how_are_things")
+    if clinic is None or doctor is None or instrument is None:
+        return 0
+    marker = "Demo: tidligere søknad"
+    if db.session.scalar(select(TakeHomeRequest.id).where(
+            TakeHomeRequest.note == marker).limit(1)) is not None:
+        return 0
+    patients = {p.user.display_name: p for p in db.session.scalars(
+        select(PatientProfile).where(PatientProfile.clinic_id == clinic.id))}
+    names = sorted(patients)
+    now = utcnow()
+    for i, (days_ago, score, comment, anonymous) in enumerate(PAST_FEEDBACK):
+        patient = patients[names[i % len(names)]]
+        feedback.submit(patient, feedback.Answer(
+            instrument, {key: score for key in instrument.item_keys}, comment=comment,
+            anonymous=anonymous), now=now - timedelta(days=days_ago))
+    for i, days_ago in enumerate((39, 41, 43, 45, 47, 49, 71, 73, 75, 77, 79)):
+        db.session.add(FeedbackInvitation(
+            patient_id=patients[names[i % len(names)]].id, clinic_id=clinic.id,
+            instrument_key=feedback.INVITE_INSTRUMENT,
+            status=InvitationStatus.ANSWERED if i % 4 else InvitationStatus.OPEN,
+            created_at=now - timedelta(days=days_ago),
+            expires_at=now - timedelta(days=days_ago - 7)))
+    today = take_home.today_for(clinic)
+    for days_ago, name, outcome, days in PAST_REQUESTS:
+        asked_at = now - timedelta(days=days_ago)
+        first = today - timedelta(days=days_ago - 15)
+        status = RequestStatus(outcome)
+        granted = status is not RequestStatus.DECLINED
+        last_approved = first + timedelta(days=(days // 2 if outcome == "partly_approved"
+                                                else days) - 1)
+        db.session.add(TakeHomeRequest(
+            patient_id=patients[name].id, clinic_id=clinic.id, kind=RequestKind.PERIOD,
+            status=status, client_key=take_home.new_client_key(), first_day=first,
+            last_day=first + timedelta(days=days - 1), reason=PeriodReason.HOLIDAY,
+            place=PickupPlace.PHARMACY, place_name="Apotek Torget", note=marker,
+            over_usual_max=days > 14, created_at=asked_at,
+            decided_at=asked_at + timedelta(days=2), decided_by_id=doctor.id,
+            decision_reason="Vurdert ut fra stabilitet og oppbevaring." if granted else
+            "For lang periode nå. Vi ser på det igjen om en måned.",
+            approved_first_day=first if granted else None,
+            approved_last_day=last_approved if granted else None,
+            approved_place=PickupPlace.PHARMACY if granted else None,
+            decision_seen_at=asked_at + timedelta(days=3)))
+    # Kari met the clinic yesterday; the check-in asks about that meeting.
+    kari = patients.get("Kari Nordmann")
+    if kari is not None:
+        met = Appointment(
+            patient_id=kari.id, clinic_id=clinic.id, service=ServiceKind.CLINIC,
+            service_name="Poliklinikken", starts_at=now - timedelta(days=1), duration_minutes=30,
+            meeting=MeetingKind.IN_PERSON, place_name="Poliklinikken", address=clinic.address,
+            meet_role="lege", meet_name="Lise Berg", status=AppointmentStatus.SCHEDULED,
+            attendance=Attendance.ATTENDED)
+        db.session.add(met)
+        db.session.flush()
+        invitation = db.session.scalar(select(FeedbackInvitation).where(
+            FeedbackInvitation.patient_id == kari.id,
+            FeedbackInvitation.status == InvitationStatus.OPEN,
+            FeedbackInvitation.appointment_id.is_(None),
+            FeedbackInvitation.expires_at > now))
+        if invitation is not None:
+            invitation.appointment_id = met.id
+    db.session.commit()
+    return len(PAST_FEEDBACK) + len(PAST_REQUESTS)
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
@@ -415,6 +515,7 @@ def seed() -> bool:
         seed_relatives()
         seed_team()
         seed_messages()
+        seed_figures()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -436,4 +537,5 @@ def seed() -> bool:
     seed_relatives()
     seed_team()
     seed_messages()
+    seed_figures()
     return True

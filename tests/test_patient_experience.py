@@ -234,3 +234,27 @@ def test_take_home_decision_is_marked_seen_only_by_the_patient(
     db.session.refresh(request)
     assert request.decision_seen_at is None
     assert request.decided_at is not None and request.decided_at <= utcnow()
+
+
+def test_reminders_come_back_when_staff_move_the_appointment(world: World, make: Factory) -> None:
+    appointment = make.appointment(world.patient_x, starts_in=timedelta(days=3))
+    appointments.answer(appointment, PatientAnswer.CANNOT_COME, "Jeg er syk.")
+    assert _waiting_reminders(appointment.id) == []
+    appointments.update(appointment, appointments.AppointmentInput(
+        starts_at=appointment.starts_at + timedelta(days=4), duration_minutes=30,
+        service=appointment.service, service_name=appointment.service_name,
+        meeting=appointment.meeting, place_name=appointment.place_name))
+    assert appointment.answer is PatientAnswer.NONE  # a new time asks again
+    assert _waiting_reminders(appointment.id) == ["evening", "h2"]
+
+
+def test_the_feedback_chart_has_dates_on_its_axis_also_with_one_point() -> None:
+    from server.charts import line_chart
+
+    one = line_chart([("01.12.2026", 12.0)], 40)
+    assert one.dates == [(one.points[0].x, "01.12.2026", "middle")]
+    three = line_chart([("01.10.2026", 30.0), ("01.11.2026", 20.0), ("01.12.2026", 12.0)], 40)
+    assert [(label, anchor) for _x, label, anchor in three.dates] == [
+        ("01.10.2026", "start"), ("01.12.2026", "end")]
+    five = line_chart([(f"0{n}.12.2026", float(n)) for n in range(1, 6)], 40)
+    assert [label for _x, label, _a in five.dates] == ["01.12.2026", "03.12.2026", "05.12.2026"]

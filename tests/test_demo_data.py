@@ -1,0 +1,47 @@
+"""Issue 13: the demo shows what the dashboards do. Enough answers and decisions that the
+clinic's figures are numbers, not "–", and the open check-in asks about a real meeting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from server import demo
+from server.extensions import db
+from server.models import Clinic, FeedbackInvitation, InvitationStatus, PatientProfile, User
+from server.models.base import utcnow
+from server.services import feedback, take_home_figures
+from server.services.local_time import oslo_today
+
+
+def test_the_demo_dashboards_show_figures(app: object) -> None:
+    assert demo.seed() is True
+    assert demo.seed() is False  # once
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == demo.MAIN))
+    assert clinic is not None
+    today = oslo_today()
+    board = feedback.dashboard(clinic.id, today - timedelta(days=364), today)
+    assert board.invited is not None and board.answered is not None
+    named = [m.named_mean for months in board.averages.values() for m in months
+             if m.named_mean is not None]
+    anonymous = [m.anonymous_mean for months in board.averages.values() for m in months
+                 if m.anonymous_mean is not None]
+    assert named and anonymous
+    assert board.anonymous_comments  # a month with five anonymous answers and their comments
+    figures = take_home_figures.for_clinic(clinic, today - timedelta(days=364), today)
+    assert figures.requests is not None and figures.requests >= 5
+    assert figures.median_days is not None
+
+
+def test_the_demo_check_in_asks_about_a_past_meeting(app: object) -> None:
+    demo.seed()
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    assert kari is not None
+    invitation = db.session.scalar(select(FeedbackInvitation).where(
+        FeedbackInvitation.patient_id == kari.id,
+        FeedbackInvitation.status == InvitationStatus.OPEN,
+        FeedbackInvitation.expires_at > utcnow()))
+    assert invitation is not None and invitation.appointment is not None
+    assert invitation.appointment.starts_at < utcnow()
