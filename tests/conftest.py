@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -133,6 +134,23 @@ def make_config(database_url: str, **overrides: Any) -> Config:
     }
     values.update(overrides)
     return Config(**values)
+
+
+@contextmanager
+def another_app(migrated_database: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
+    """An app with its own configuration, on a fresh database (on PostgreSQL the tables are
+    emptied, so build its rows inside). Its connections are closed whatever happens."""
+    app = create_app(make_config(_database_url(migrated_database, tmp_path), **overrides))
+    app.extensions["folge_sms"] = CapturingSms()
+    app.extensions["folge_code_sender"] = InlineCodeSender()
+    app.test_client_class = Client
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

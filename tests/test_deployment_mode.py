@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from server import create_app, demo
+from server import demo
 from server.config import PROJECT_ROOT, ConfigError, load_config
 from server.extensions import db
 from server.models import InboundSms, OutboxMessage
-from server.notify.code_sender import InlineCodeSender
 from server.services import relatives
 from server.services.relatives import InviteInput
 from tests.conftest import (
@@ -36,9 +34,8 @@ from tests.conftest import (
     Client,
     Factory,
     World,
-    _database_url,
+    another_app,
     deliver_now,
-    make_config,
     sign_in_as,
 )
 
@@ -127,23 +124,6 @@ def test_development_pages_answer_this_machine(dev_app: Flask) -> None:
     for address in ("127.0.0.1", "::1"):
         response = browser.get("/dev/outbox", environ_base={"REMOTE_ADDR": address})
         assert response.status_code == 200 and "SMS" in response.text
-
-
-@contextmanager
-def another_app(migrated_database: str, tmp_path: Path, **overrides: Any) -> Iterator[Flask]:
-    """An app with its own configuration, on a fresh database (on PostgreSQL the tables are
-    emptied, so build its rows inside). Its connections are closed whatever happens."""
-    app = create_app(make_config(_database_url(migrated_database, tmp_path), **overrides))
-    app.extensions["folge_sms"] = CapturingSms()
-    app.extensions["folge_code_sender"] = InlineCodeSender()
-    app.test_client_class = Client
-    try:
-        with app.app_context():
-            yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_invitation_links_ignore_forwarded_hosts(migrated_database: str, tmp_path: Path) -> None:

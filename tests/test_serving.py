@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import brotli
-from flask import Flask
 
-from server import create_app
 from server.config import PROJECT_ROOT
-from tests.conftest import Client, make_config
+from tests.conftest import Client, another_app
 
 
 def _css_url(client: Client) -> str:
@@ -54,10 +53,8 @@ def test_pages_are_compressed_when_the_browser_accepts_it(client: Client) -> Non
     assert "Sign in to Følge" in text and len(packed.data) < len(plain.data) / 2
 
 
-def test_compression_can_be_left_to_a_proxy(app: Flask) -> None:
-    app = create_app(make_config(app.config["SQLALCHEMY_DATABASE_URI"], compress=False))
-    app.test_client_class = Client
-    with app.app_context():
+def test_compression_can_be_left_to_a_proxy(migrated_database: str, tmp_path: Path) -> None:
+    with another_app(migrated_database, tmp_path, compress=False) as app:
         response = app.test_client().get("/sign-in", headers={"Accept-Encoding": "gzip",
                                                               "Accept-Language": "en"})
     assert "Content-Encoding" not in response.headers
