@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import select
 
 from server import demo
@@ -13,6 +14,8 @@ from server.models import Clinic, FeedbackInvitation, InvitationStatus, PatientP
 from server.models.base import utcnow
 from server.services import feedback, take_home_figures
 from server.services.local_time import oslo_today
+from server.web import local_datetime
+from tests.conftest import Client, sign_in_as
 
 
 def test_the_demo_dashboards_show_figures(app: object) -> None:
@@ -45,3 +48,19 @@ def test_the_demo_check_in_asks_about_a_past_meeting(app: object) -> None:
         FeedbackInvitation.expires_at > utcnow()))
     assert invitation is not None and invitation.appointment is not None
     assert invitation.appointment.starts_at < utcnow()
+
+
+def test_the_check_in_names_the_time_of_the_meeting(client: Client, app: Flask) -> None:
+    demo.seed()
+    kari = db.session.scalar(select(User).where(User.display_name == "Kari Nordmann"))
+    assert kari is not None and kari.patient_profile is not None
+    sign_in_as(client, kari)
+    page = client.get("/me/feedback/").text
+    invitation = db.session.scalar(select(FeedbackInvitation).where(
+        FeedbackInvitation.patient_id == kari.patient_profile.id,
+        FeedbackInvitation.status == InvitationStatus.OPEN,
+        FeedbackInvitation.expires_at > utcnow()))
+    assert invitation is not None and invitation.appointment is not None
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        when = local_datetime(invitation.appointment.starts_at, "long")
+    assert f"How was your meeting on {when}?" in page

@@ -47,7 +47,9 @@ def settings() -> str | WerkzeugResponse:
     patient = policy.current_patient()
     offered = [c for c in ("push", "sms", "letter") if c in (patient.clinic.offered_channels or [])]
     form = ReminderSettingsForm()
-    choices = options([("", _("Nothing")), *((c, str(labels.CHANNELS[c])) for c in offered)])
+    # As list choices, each starts with a capital, like the answers above them.
+    choices = options([("", _("Nothing")), *((c, _first_up(str(labels.CHANNELS[c])))
+                                            for c in offered)])
     for field in (form.first, form.second, form.third):
         field.choices = choices
     ways = [w for w, channels in WAYS.items() if all(c in offered for c in channels)]
@@ -81,6 +83,10 @@ def settings() -> str | WerkzeugResponse:
     return render_template("reminders/settings.html", form=form, patient=patient,
                            phones=len(push.subscriptions_of(current_user)),
                            sms_number=display_mobile(current_user.phone or ""))
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @bp.get("/push")
