@@ -101,3 +101,20 @@ def test_a_large_file_goes_in_whole_with_every_reminder(client: Client, world: W
     assert keys == {f"{kind}:{i}:{suffix}" for i in ids
                     for kind, suffix in (("notice", "v1"), ("reminder", "v1:evening"),
                                          ("reminder", "v1:h2"))}
+
+
+def test_the_page_explains_the_columns_and_its_example_file_imports(
+        client: Client, world: World) -> None:
+    sign_in_as(client, world.coordinator_a)
+    page = client.get("/staff/appointments/import").text
+    assert "README" not in page
+    for column in ("patient", "date", "time", "service", "service_name", "cancel_by"):
+        assert f"<code>{column}</code>" in page
+    example = client.get("/staff/appointments/import/example.csv")
+    assert example.status_code == 200 and example.mimetype == "text/csv"
+    assert "attachment" in example.headers["Content-Disposition"]
+    # The example names patients 1 and 2: here patient X and Y of clinic A.
+    assert (world.patient_x.id, world.patient_y.id) == (1, 2)
+    response = upload(client, example.data.decode())
+    assert response.status_code == 302
+    assert count(Appointment) == 2

@@ -238,8 +238,19 @@ def test_the_whole_flow_from_request_to_answer(client: Client, world: World,
     assert "Apotek Torget" in page  # the current pickup plan
     assert "Attended" in page  # recent attendance
     assert "Save the decision" in page
+    # The context comes before the decision form.
+    assert page.index("Current pickup plan") < page.index("Save the decision")
+    assert page.index("Earlier requests and decisions") < page.index("Save the decision")
+    # Opening the request tells the patient nothing; "Start review" does.
+    assert db.session.get(TakeHomeRequest, request_id).status is RequestStatus.SUBMITTED
+    assert "Being looked at" not in client.get(f"/me/take-home/{request_id}").text
+    assert "Start review: tell the patient" in page
+    started = doctor.submit(f"/staff/take-home/{request_id}/start-review",
+                            page=f"/staff/take-home/{request_id}")
+    assert started.status_code == 302
     assert db.session.get(TakeHomeRequest, request_id).status is RequestStatus.UNDER_REVIEW
     assert "Being looked at" in client.get(f"/me/take-home/{request_id}").text
+    assert "Start review" not in doctor.get(f"/staff/take-home/{request_id}").text
 
     first = today(world) + timedelta(days=30)
     saved = doctor.submit(f"/staff/take-home/{request_id}/decide", decide_form(
@@ -558,3 +569,20 @@ def test_doctors_and_nurses_set_the_pickup_plan(world: World, make: Factory, cli
     plan = take_home.plan_for(world.patient_x)
     assert plan is not None and plan.weekdays == [0, 4] and plan.days_per_pickup == 3
     assert "Monday, Friday" in client.get(f"/staff/patients/{world.patient_x.id}").text
+
+
+def test_only_a_decider_starts_the_review(client: Client, new_client: Any, world: World,
+                                          make: Factory) -> None:
+    request = make.take_home(world.patient_x)
+    nurse = make.staff(world.clinic_a, StaffRole.NURSE, name="Sykepleier A")
+    sign_in_as(client, nurse)
+    assert "Start review" not in client.get(f"/staff/take-home/{request.id}").text
+    response = client.submit(f"/staff/take-home/{request.id}/start-review",
+                             page=f"/staff/take-home/{request.id}")
+    assert response.status_code == 403  # the clinic's own staff, without the right
+    db.session.refresh(request)
+    assert request.status is RequestStatus.SUBMITTED
+    other = new_client()
+    sign_in_as(other, world.nurse_b)  # another clinic
+    assert other.submit(f"/staff/take-home/{request.id}/start-review",
+                        page="/staff/").status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -143,3 +143,22 @@ def import_csv() -> str | WerkzeugResponse:
             flash(_("%(n)d appointments were imported.", n=count), "success")
             return redirect(url_for("staff.home"))
     return render_template("staff/import.html", form=form, errors=errors)
+
+
+#: The example file on the import page: the columns, and two lines that import as they are
+#: (patient numbers 1 and 2 of the demo; a real clinic puts its own).
+EXAMPLE_CSV = (
+    "patient,date,time,duration,service,service_name,meeting,place_name,address,meet_role,"
+    "meet_name,prepare,cancel_by\r\n"
+    "1,2027-02-03,10:00,30,gp,Legekontoret på Torget,in_person,Legekontoret,"
+    "\"Torget 1, 0150 Oslo\",fastlege,Dr. Berg,Ta med medisinlisten,2027-02-02 12:00\r\n"
+    "2,2027-02-04,13:30,45,municipality,NAV Sentrum,phone,,,veileder,Nina,,\r\n"
+)
+
+
+@bp.get("/appointments/import/example.csv")
+def import_example() -> Response:
+    """An example CSV file with every column, to fill in and upload."""
+    response = Response(EXAMPLE_CSV.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="folge-appointments.csv"'
+    return response

@@ -42,11 +42,20 @@ def _page(found: TakeHomeRequest, form: DecisionForm, conflict: str = "") -> str
 
 @bp.get("/take-home/<int:request_id>")
 def show(request_id: int) -> str:
-    """The request with what is needed to decide it. Opening it is access-logged."""
+    """The request with what is needed to decide it. Opening it is access-logged, and
+    changes nothing the patient sees: "being looked at" is a deliberate step."""
     found = policy.get_take_home_or_404(request_id, "view")
-    if policy.may("decide_take_home", found.patient):
-        take_home.start_review(found)
     return _page(found, DecisionForm())
+
+
+@bp.post("/take-home/<int:request_id>/start-review")
+def start_review(request_id: int) -> WerkzeugResponse:
+    """"Start review": the patient's request now says it is being looked at."""
+    found = policy.get_take_home_or_404(request_id, "decide_take_home")
+    if ConfirmForm().validate_on_submit():
+        take_home.start_review(found)
+        flash(_("The patient now sees that the request is being looked at."), "success")
+    return redirect(url_for("staff_take_home.show", request_id=request_id))
 
 
 @bp.post("/take-home/<int:request_id>/decide")

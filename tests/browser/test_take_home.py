@@ -186,12 +186,18 @@ def test_offline_request_is_sent_once_and_decided(
     expect(staff).to_have_url(re.compile(rf"/staff/take-home/{request_id}$"))
     expect(staff.get_by_role("heading", level=1)).to_have_text(
         "Take-home request from Xena Pasient")
-    expect(staff.locator("main .status").first).to_have_text("Being looked at")
+    # Opening it changes nothing for the patient; "Start review" does.
+    expect(staff.locator("main .status").first).to_have_text("Sent")
     expect(staff.locator("main dl.facts").first).to_contain_text("Hyttetur med familien.")
+    staff.get_by_role("button", name="Start review: tell the patient").click()
+    expect(staff.locator("main .status").first).to_have_text("Being looked at")
     staff.screenshot(path=str(shots / "staff_take_home_request.png"), full_page=True)
 
     approved_last = first + timedelta(days=3)
+    # The days of a part approval are shown only once "Approve in part" is chosen.
+    expect(staff.get_by_label("Approved to (for a part approval)")).to_be_hidden()
     staff.get_by_label("Approve in part").check()
+    expect(staff.get_by_label("Approved to (for a part approval)")).to_be_visible()
     staff.get_by_label("Reason, in plain words (the patient reads this)").fill(DECISION_REASON)
     staff.get_by_label("Approved to (for a part approval)").fill(approved_last.isoformat())
     staff.get_by_role("button", name="Save the decision").click()
@@ -342,7 +348,7 @@ def test_staff_take_home_pages_are_accessible(
     expect(page.locator('input[name="outcome"]')).to_have_count(3)
     expect(page.locator(f'main table a[href$="/staff/take-home/{earlier_id}"]')).to_have_count(1)
     axe(page)
-    page.locator("main form button[type=submit]").click()  # nothing chosen or written
+    page.locator("main form[action$='/decide'] button[type=submit]").click()  # nothing chosen
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator('textarea[name="reason"]')).to_have_attribute("aria-invalid", "true")
     expect(page.locator("fieldset#outcome")).to_have_class(re.compile(r"\bfield-error\b"))
