@@ -258,3 +258,14 @@ def test_the_feedback_chart_has_dates_on_its_axis_also_with_one_point() -> None:
         ("01.10.2026", "start"), ("01.12.2026", "end")]
     five = line_chart([(f"0{n}.12.2026", float(n)) for n in range(1, 6)], 40)
     assert [label for _x, label, _a in five.dates] == ["01.12.2026", "03.12.2026", "05.12.2026"]
+
+
+def test_a_call_back_item_has_the_number_to_tap(
+        client: Client, world: World, make: Factory) -> None:
+    appointment = make.appointment(world.patient_x, starts_in=timedelta(days=3))
+    appointments.answer(appointment, PatientAnswer.CANNOT_COME, "Syk.", call_me=True)
+    sign_in_as(client, world.doctor_a)
+    page = client.get("/staff/worklist").text
+    phone = world.patient_x.user.phone or ""
+    assert f'href="tel:{phone}"' in page
+    assert "wants a call" in page
