@@ -12,6 +12,7 @@ write one entry per patient shown (``record_reads``).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from flask import abort, request
@@ -348,8 +349,24 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
         conditions = [func.lower(User.display_name).contains(term.lower(), autoescape=True)]
         if len(digits) >= 3:
             conditions.append(User.phone.contains(digits, autoescape=True))
+        if term.isdigit() and len(term) <= 9:  # the patient number ("No. 12")
+            conditions.append(PatientProfile.id == int(term))
+        born = _day_of_birth(term)
+        if born is not None:
+            conditions.append(PatientProfile.date_of_birth == born)
         query = query.where(or_(*conditions))
     return query
+
+
+def _day_of_birth(term: str) -> date | None:
+    """A date of birth as staff type it: 12.03.1984, 1984-03-12 or 12031984. Two-digit
+    years are not taken: they are ambiguous."""
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d%m%Y"):
+        try:
+            return datetime.strptime(term, pattern).date()  # noqa: DTZ007 (a calendar day)
+        except ValueError:
+            continue
+    return None
 
 
 def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from server.extensions import db
 from tests.conftest import CapturingSms, Client, Factory, World, sign_in_as
@@ -97,3 +98,30 @@ def test_staff_home_lists_own_clinic_alphabetically(client: Client, world: World
     assert page.index("Xena Pasient") < page.index("Yngve Pasient")
     assert "doctor at Klinikk A" in page
     assert client.get("/staff/?q=" + "x" * 500).status_code == 200
+
+
+def test_search_by_date_of_birth_or_number_shows_birth_and_next_appointment(
+        client: Client, world: World, make: Factory) -> None:
+    from datetime import date, timedelta
+
+    from server.models import AccessLogEntry, AccessTarget
+
+    world.patient_x.date_of_birth = date(1984, 3, 12)
+    namesake = make.patient(world.clinic_a, "Xena Pasient")
+    namesake.date_of_birth = date(1990, 7, 1)
+    db.session.commit()
+    make.appointment(world.patient_x, starts_in=timedelta(days=5))
+    sign_in_as(client, world.doctor_a)
+    both = client.get("/staff/?q=Xena").text
+    assert "born 12/03/1984" in both and "born 01/07/1990" in both  # namesakes told apart
+    assert both.count("Next appointment:") == 1
+    for term in ("12.03.1984", "1984-03-12", "12031984", str(world.patient_x.id)):
+        page = client.get(f"/staff/?q={term}").text
+        assert f'href="/staff/patients/{world.patient_x.id}"' in page, term
+        assert f'href="/staff/patients/{namesake.id}"' not in page, term
+    # Another clinic's patient is not found by number, and the search is logged per patient.
+    assert "Berit" not in client.get(f"/staff/?q={world.patient_b.id}").text
+    logged = db.session.scalars(select(AccessLogEntry.patient_id).where(
+        AccessLogEntry.viewer_user_id == world.doctor_a.id,
+        AccessLogEntry.target == AccessTarget.NAME)).all()
+    assert world.patient_x.id in logged and world.patient_b.id not in logged

@@ -9,7 +9,7 @@ the patient's treatment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -305,6 +305,20 @@ def for_patient(patient: PatientProfile) -> list[Appointment]:
         select(Appointment).where(Appointment.patient_id == patient.id)
         .order_by(Appointment.starts_at.desc()).limit(200)
     ))
+
+
+def next_for_patients(patient_ids: list[int]) -> dict[int, datetime]:
+    """The start of each patient's next appointment that is not cancelled, in one query
+    (the staff search shows it, so namesakes can be told apart)."""
+    if not patient_ids:
+        return {}
+    rows = db.session.execute(
+        select(Appointment.patient_id, func.min(Appointment.starts_at))
+        .where(Appointment.patient_id.in_(patient_ids), Appointment.starts_at >= utcnow(),
+               Appointment.status != AppointmentStatus.CANCELLED)
+        .group_by(Appointment.patient_id))
+    return {patient_id: starts_at.replace(tzinfo=UTC) if starts_at.tzinfo is None else starts_at
+            for patient_id, starts_at in rows}
 
 
 def upcoming_for(patient: PatientProfile) -> list[Appointment]:

@@ -24,11 +24,13 @@ PHONE_ATTEMPT_KEY = "phone_verification"
 
 @bp.get("/")
 def home() -> str:
-    """The patients of my clinics, searchable by name or number."""
+    """The patients of my clinics, searchable by name, date of birth, phone number or
+    patient number; each with date of birth and next appointment."""
     search = request.args.get("q", "")[:100]
     patients = policy.list_visible_patients(current_user, search)
     clinic_ids = policy.staff_clinic_ids(current_user)
     return render_template("staff/home.html", patients=patients, search=search,
+                           next_at=appointments.next_for_patients([p.id for p in patients]),
                            gaps=team.gap_counts(clinic_ids),
                            inbox=conversations.counts(clinic_ids, current_user))
 
