@@ -349,7 +349,7 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
         conditions = [func.lower(User.display_name).contains(term.lower(), autoescape=True)]
         if len(digits) >= 3:
             conditions.append(User.phone.contains(digits, autoescape=True))
-        if term.isdigit() and len(term) <= 9:  # the patient number ("No. 12")
+        if term.isascii() and term.isdigit() and len(term) <= 9:  # the patient number ("No. 12")
             conditions.append(PatientProfile.id == int(term))
         born = _day_of_birth(term)
         if born is not None:
@@ -361,6 +361,8 @@ def visible_patients(user: User, search: str = "") -> Select[tuple[PatientProfil
 def _day_of_birth(term: str) -> date | None:
     """A date of birth as staff type it: 12.03.1984, 1984-03-12 or 12031984. Two-digit
     years are not taken: they are ambiguous."""
+    if not term.isascii():
+        return None
     for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d%m%Y"):
         try:
             return datetime.strptime(term, pattern).date()  # noqa: DTZ007 (a calendar day)

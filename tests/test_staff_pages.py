@@ -125,3 +125,12 @@ def test_search_by_date_of_birth_or_number_shows_birth_and_next_appointment(
         AccessLogEntry.viewer_user_id == world.doctor_a.id,
         AccessLogEntry.target == AccessTarget.NAME)).all()
     assert world.patient_x.id in logged and world.patient_b.id not in logged
+
+
+@pytest.mark.parametrize("term", ["²", "١٢٣", "12.03.١٩٨٤", "0", "99999999999", "31.02.1984"])
+def test_odd_search_terms_find_nothing_and_break_nothing(client: Client, world: World,
+                                                         term: str) -> None:
+    sign_in_as(client, world.doctor_a)
+    response = client.get("/staff/", query_string={"q": term})
+    assert response.status_code == 200
+    assert "Xena Pasient" not in response.text
