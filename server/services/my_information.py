@@ -67,33 +67,29 @@ class Export:
     rows: dict[str, list[Any]] = field(default_factory=dict)
 
 
+def _of_patient(model: Any, patient_id: int, order: Any = None) -> list[Any]:
+    return list(db.session.scalars(select(model).where(model.patient_id == patient_id)
+                                   .order_by(order if order is not None else model.id)))
+
+
 def collect(patient: PatientProfile) -> Export:
     """Every row about the patient, by kind, oldest first."""
     pid = patient.id
-    conversations = list(db.session.scalars(
-        select(Conversation).where(Conversation.patient_id == pid).order_by(Conversation.id)))
+    conversations = _of_patient(Conversation, pid)
     ids = [c.id for c in conversations]
     rows: dict[str, list[Any]] = {
-        "appointments": list(db.session.scalars(select(Appointment).where(
-            Appointment.patient_id == pid).order_by(Appointment.starts_at))),
-        "take_home_requests": list(db.session.scalars(select(TakeHomeRequest).where(
-            TakeHomeRequest.patient_id == pid).order_by(TakeHomeRequest.id))),
-        "feedback": list(db.session.scalars(select(FeedbackResponse).where(
-            FeedbackResponse.patient_id == pid).order_by(FeedbackResponse.id))),
-        "relative_invitations": list(db.session.scalars(select(RelativeInvitation).where(
-            RelativeInvitation.patient_id == pid).order_by(RelativeInvitation.id))),
-        "relative_accesses": list(db.session.scalars(select(RelativeAccess).where(
-            RelativeAccess.patient_id == pid).order_by(RelativeAccess.id))),
-        "relative_observations": list(db.session.scalars(select(RelativeObservation).where(
-            RelativeObservation.patient_id == pid).order_by(RelativeObservation.id))),
-        "care_team": list(db.session.scalars(select(TeamMember).where(
-            TeamMember.patient_id == pid).order_by(TeamMember.id))),
+        "appointments": _of_patient(Appointment, pid, Appointment.starts_at),
+        "take_home_requests": _of_patient(TakeHomeRequest, pid),
+        "feedback": _of_patient(FeedbackResponse, pid),
+        "relative_invitations": _of_patient(RelativeInvitation, pid),
+        "relative_accesses": _of_patient(RelativeAccess, pid),
+        "relative_observations": _of_patient(RelativeObservation, pid),
+        "care_team": _of_patient(TeamMember, pid),
         "conversations": conversations,
         "messages": list(db.session.scalars(select(ConversationMessage).where(
             ConversationMessage.conversation_id.in_(ids)).order_by(ConversationMessage.id)))
         if ids else [],
-        "access_log": list(db.session.scalars(select(AccessLogEntry).where(
-            AccessLogEntry.patient_id == pid).order_by(AccessLogEntry.id))),
+        "access_log": _of_patient(AccessLogEntry, pid),
     }
     return Export(patient, utcnow(), rows)
 
