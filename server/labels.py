@@ -23,6 +23,7 @@ from server.models import (
     RequestStatus,
     ServiceKind,
     StaffRole,
+    WorkKind,
 )
 
 STAFF_ROLES: dict[str, LazyString] = {
@@ -234,4 +235,15 @@ CONSENT_METHODS: dict[str, LazyString] = {
     ConsentMethod.IN_PERSON.value: _l("In person, at the clinic"),
     ConsentMethod.PHONE.value: _l("On the phone"),
     ConsentMethod.IN_WRITING.value: _l("In writing"),
+}
+
+#: Worklist kinds, as the filter and the table name them.
+WORK_KINDS: dict[str, LazyString] = {
+    WorkKind.OUTREACH.value: _l("Missed appointment"),
+    WorkKind.ANSWER.value: _l("Answer to an appointment"),
+    WorkKind.SMS_STOPPED.value: _l("Stopped SMS"),
+    WorkKind.MESSAGE_FAILED.value: _l("Message not delivered"),
+    WorkKind.FEEDBACK_ALERT.value: _l("Feedback to discuss"),
+    WorkKind.RELATIVE_OBSERVATION.value: _l("From a relative"),
+    WorkKind.STOPPED_USING.value: _l("Stopped using Følge"),
 }

@@ -281,6 +281,19 @@ def get_work_item_or_404(item_id: int) -> WorkItem:
     return item
 
 
+def my_work_items(item_ids: list[int]) -> list[WorkItem]:
+    """Those of ``item_ids`` that are worklist items of my clinics (others are left out
+    without a word: an id from another clinic reveals nothing); each logged as what it shows."""
+    if not item_ids:
+        return []
+    items = list(db.session.scalars(select(WorkItem).where(
+        WorkItem.id.in_(item_ids), WorkItem.clinic_id.in_(staff_clinic_ids(current_user)))
+        .options(joinedload(WorkItem.patient))))
+    for target in {work_target(item) for item in items}:
+        record_reads([item.patient for item in items if work_target(item) is target], target)
+    return items
+
+
 def record_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
     """Log a list view (worklist, letter queue) once per patient shown in it."""
     seen: set[int] = set()
@@ -371,10 +384,17 @@ def _day_of_birth(term: str) -> date | None:
     return None
 
 
-def list_visible_patients(user: User, search: str = "", limit: int = 200) -> list[PatientProfile]:
-    """The patients ``user`` may list, matching ``search``, at most ``limit``; each patient
-    shown is written to the access log (a search by number reveals a name)."""
-    patients = list(db.session.scalars(visible_patients(user, search).limit(limit).options(
+def list_visible_patients(user: User, search: str = "", limit: int = 200,
+                          mine_only: bool = False) -> list[PatientProfile]:
+    """The patients ``user`` may list, matching ``search``, at most ``limit`` (only those
+    whose care team ``user`` is in, with ``mine_only``); each patient shown is written to the
+    access log (a search by number reveals a name)."""
+    from server.care_team import team
+
+    query = visible_patients(user, search)
+    if mine_only:
+        query = query.where(PatientProfile.id.in_(team.patient_ids_of(user)))
+    patients = list(db.session.scalars(query.limit(limit).options(
         contains_eager(PatientProfile.user), joinedload(PatientProfile.clinic))))
     record_reads(patients, AccessTarget.NAME)
     return patients

@@ -38,7 +38,7 @@ def test_staff_opening_a_patient_writes_an_entry_in_the_same_request(
 def test_the_list_of_patients_writes_one_entry_per_patient_shown(client: Client,
                                                                   world: World) -> None:
     sign_in_as(client, world.doctor_a)
-    client.get("/staff/")
+    client.get("/staff/patients?who=all")
     shown = sorted((e.patient_id, e.target) for e in entries())
     assert shown == sorted([(world.patient_x.id, AccessTarget.NAME),
                             (world.patient_y.id, AccessTarget.NAME)])

@@ -85,7 +85,7 @@ def test_a_search_by_number_logs_each_patient_it_shows(client: Client, world: Wo
     """The review's case: a search by phone number returned a patient's name unlogged."""
     sign_in_as(client, world.doctor_a)
     digits = (world.patient_y.user.phone or "")[-6:]
-    page = client.get(f"/staff/?q={digits}")
+    page = client.get(f"/staff/patients?q={digits}")
     assert "Yngve Pasient" in page.text and "Xena Pasient" not in page.text
     [entry] = db.session.scalars(select(AccessLogEntry)).all()
     assert entry.patient_id == world.patient_y.id and entry.target is AccessTarget.NAME

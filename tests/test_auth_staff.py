@@ -35,7 +35,8 @@ def test_staff_sign_in_with_password_and_totp_lands_on_staff_home(
     assert client.get("/staff/").status_code == 302  # not signed in before the second step
     response = totp_step(client, totp_now(world.doctor_a))
     assert response.headers["Location"].endswith("/staff/")
-    home = client.get("/staff/")
+    assert "Waiting for the clinic" in client.get("/staff/").text  # Today
+    home = client.get("/staff/patients?who=all")
     assert "Xena Pasient" in home.text and "Yngve Pasient" in home.text
     assert "Berit Pasient" not in home.text
 

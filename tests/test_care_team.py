@@ -298,7 +298,7 @@ def test_gaps_are_counted_on_the_staff_home_and_the_worklist_and_red_on_the_team
     assert gaps[world.patient_x.id] == len(areas.BUILT_IN) - 3
     assert gaps[world.patient_y.id] == len(areas.BUILT_IN)
     home = client.get("/staff/").text
-    assert f"{sum(gaps.values())} areas in the care teams have nobody responsible" in home
+    assert f'{sum(gaps.values())}</span> gaps in the care teams' in home
     worklist = client.get("/staff/worklist").text
     assert f"{sum(gaps.values())} areas have nobody responsible" in worklist
     page = client.get(f"/staff/patients/{world.patient_x.id}/team").text

@@ -97,10 +97,10 @@ def test_patient_x_cannot_open_anything_of_patient_y(
 
 def test_staff_search_never_shows_other_clinics(world: World, client: Client) -> None:
     sign_in_as(client, world.doctor_a)
-    response = client.get("/staff/?q=Berit")
+    response = client.get("/staff/patients?q=Berit")
     assert "Berit Pasient" not in response.text
     assert "No patients match" in response.text
-    response = client.get("/staff/?q=xena")
+    response = client.get("/staff/patients?q=xena")
     assert "Xena Pasient" in response.text and "Yngve Pasient" not in response.text
 
 
@@ -131,7 +131,7 @@ def test_an_endpoint_in_no_known_area_is_refused(app: Flask, world: World, clien
 def test_each_role_lands_on_its_own_home(world: World, new_client) -> None:  # type: ignore[no-untyped-def]
     for user, home, text in ((world.patient_x.user, "/me/", "Xena Pasient"),
                              (world.relative, "/relative/", "Rita Pårørende"),
-                             (world.doctor_a, "/staff/", "Yngve Pasient")):
+                             (world.doctor_a, "/staff/", "Waiting for the clinic")):
         browser = new_client()
         sign_in_as(browser, user)
         response = browser.get("/")

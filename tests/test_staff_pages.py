@@ -94,10 +94,10 @@ def test_code_for_one_patient_cannot_verify_another(
 
 def test_staff_home_lists_own_clinic_alphabetically(client: Client, world: World) -> None:
     sign_in_as(client, world.doctor_a)
-    page = client.get("/staff/").text
+    page = client.get("/staff/patients?who=all").text
     assert page.index("Xena Pasient") < page.index("Yngve Pasient")
-    assert "doctor at Klinikk A" in page
-    assert client.get("/staff/?q=" + "x" * 500).status_code == 200
+    assert "doctor at Klinikk A" in client.get("/staff/").text
+    assert client.get("/staff/patients?q=" + "x" * 500).status_code == 200
 
 
 def test_search_by_date_of_birth_or_number_shows_birth_and_next_appointment(
@@ -112,15 +112,15 @@ def test_search_by_date_of_birth_or_number_shows_birth_and_next_appointment(
     db.session.commit()
     make.appointment(world.patient_x, starts_in=timedelta(days=5))
     sign_in_as(client, world.doctor_a)
-    both = client.get("/staff/?q=Xena").text
+    both = client.get("/staff/patients?q=Xena").text
     assert "born 12/03/1984" in both and "born 01/07/1990" in both  # namesakes told apart
     assert both.count("Next appointment:") == 1
     for term in ("12.03.1984", "1984-03-12", "12031984", str(world.patient_x.id)):
-        page = client.get(f"/staff/?q={term}").text
+        page = client.get(f"/staff/patients?q={term}").text
         assert f'href="/staff/patients/{world.patient_x.id}"' in page, term
         assert f'href="/staff/patients/{namesake.id}"' not in page, term
     # Another clinic's patient is not found by number, and the search is logged per patient.
-    assert "Berit" not in client.get(f"/staff/?q={world.patient_b.id}").text
+    assert "Berit" not in client.get(f"/staff/patients?q={world.patient_b.id}").text
     logged = db.session.scalars(select(AccessLogEntry.patient_id).where(
         AccessLogEntry.viewer_user_id == world.doctor_a.id,
         AccessLogEntry.target == AccessTarget.NAME)).all()

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from babel.dates import get_day_names
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -223,6 +223,12 @@ def team_for(patient: PatientProfile, now: datetime | None = None,
                               v.member.id))
     gaps = [a for a in clinic_areas if a.key not in held]
     return TeamView(patient=patient, members=shown, gaps=gaps, handovers=handovers)
+
+
+def patient_ids_of(user: User) -> Select[tuple[int]]:
+    """The patients whose care team ``user`` is in now ("my patients")."""
+    return select(TeamMember.patient_id).where(TeamMember.staff_user_id == user.id,
+                                               TeamMember.removed_at.is_(None))
 
 
 def gap_counts(clinic_ids: list[int]) -> dict[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField, TimeField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from server.forms.base import Form
@@ -42,6 +42,8 @@ class AppointmentForm(Form):
 class AttendanceForm(Form):
     attendance = SelectField(choices=options([("attended", _l("Attended")),
                                               ("missed", _l("Missed"))]))
+    #: Marked from Today: go back there ("today-mine" or "today-all").
+    back = HiddenField()
 
 
 class ImportForm(Form):
@@ -49,7 +51,3 @@ class ImportForm(Form):
         FileRequired(message=_l("Choose a CSV file.")),
         FileAllowed(["csv", "txt"], message=_l("The file must be a .csv file.")),
     ])
-
-
-class DoneForm(Form):
-    note = StringField(_l("Note (optional)"), validators=[Length(max=500)])

@@ -37,7 +37,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from server.care_team import areas
+from server.care_team import areas, team
 from server.care_team.models import Responsibility, TeamMember
 from server.care_team.team import add_working_days
 from server.extensions import db
@@ -590,11 +590,6 @@ class InboxRow:
     overdue: bool
 
 
-def _my_patient_ids(user: User) -> Select[tuple[int]]:
-    return select(TeamMember.patient_id).where(TeamMember.staff_user_id == user.id,
-                                               TeamMember.removed_at.is_(None))
-
-
 def _inbox_query(clinic_ids: list[int], user: User, which: str, topic: Topic | None):  # type: ignore[no-untyped-def]
     query = (select(Conversation).join(PatientProfile, Conversation.patient_id ==
                                        PatientProfile.id)
@@ -608,7 +603,7 @@ def _inbox_query(clinic_ids: list[int], user: User, which: str, topic: Topic | N
     if which == InboxFilter.MINE:
         query = query.where(Conversation.assigned_to_id == user.id)
     if which == InboxFilter.MY_PATIENTS:
-        query = query.where(Conversation.patient_id.in_(_my_patient_ids(user)))
+        query = query.where(Conversation.patient_id.in_(team.patient_ids_of(user)))
     if which == InboxFilter.OVERDUE:
         query = query.where(_overdue_condition(clinic_ids))
     if topic is not None:
@@ -706,10 +701,9 @@ def has_any(patient_id: int) -> bool:
 
 def assignable(clinic_id: int) -> list[User]:
     """Active staff of the clinic, by name."""
-    return list(db.session.scalars(
-        select(User).join(StaffMembership).where(StaffMembership.clinic_id == clinic_id,
-                                                 User.disabled_at.is_(None))
-        .order_by(User.display_name)))
+    from server.services import worklist
+
+    return worklist.colleagues([clinic_id])
 
 
 # --- quick answers --------------------------------------------------------------------------------

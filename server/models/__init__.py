@@ -66,7 +66,7 @@ from server.models.take_home import (
     TakeHomeRules,
 )
 from server.models.user import Role, User
-from server.models.worklist import WorkItem, WorkKind, WorkStatus
+from server.models.worklist import WorkEventKind, WorkItem, WorkItemEvent, WorkKind, WorkStatus
 
 __all__ = [
     "ConsentMethod",
@@ -110,7 +110,9 @@ __all__ = [
     "PushSubscription",
     "ReminderSettings",
     "ServiceKind",
+    "WorkEventKind",
     "WorkItem",
+    "WorkItemEvent",
     "WorkKind",
     "WorkStatus",
     "Channel",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -55,6 +55,8 @@ class PatientAnswer(enum.Enum):
 
 class Appointment(Base):
     __tablename__ = "appointment"
+    #: The staff's Today: a clinic's appointments in a time window.
+    __table_args__ = (Index("ix_appointment_clinic_start", "clinic_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)

@@ -33,7 +33,7 @@ from server.models import (
     WorkStatus,
 )
 from server.models.base import utcnow
-from server.services import outbox
+from server.services import outbox, worklist
 from server.services.errors import DomainError
 from server.services.reminder_plan import ReminderRule, end_of_quiet, reminder_times
 
@@ -291,6 +291,7 @@ def answer(appointment: Appointment, choice: PatientAnswer, reason: str = "",
     if waiting is not None:
         # One item per appointment on the worklist: a changed answer updates it.
         waiting.details = {**details, "changed_from": waiting.details.get("answer")}
+        worklist.note_update(waiting, "answer_changed")
     else:
         db.session.add(WorkItem(
             clinic_id=appointment.clinic_id, patient_id=appointment.patient_id,

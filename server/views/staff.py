@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,28 +14,62 @@ from server import policy
 from server.care_team import team
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
+from server.forms.staff_appointments import AttendanceForm
 from server.messages import conversations
-from server.models import AccessTarget
-from server.services import accounts, appointments, take_home
+from server.models import AccessTarget, WorkKind
+from server.models.base import utcnow
+from server.services import accounts, appointments, take_home, today
 from server.services.errors import DomainError
+from server.services.local_time import oslo_today
 from server.services.phone_numbers import display_mobile
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 PHONE_ATTEMPT_KEY = "phone_verification"
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def _who() -> tuple[str, bool]:
+    """"mine" (patients whose care team I am in) or "all" of the clinic, from the URL; "mine"
+    is the default for those in a care team. The second value: the URL asked for something
+    else, which is ignored."""
+    asked = request.args.get("who", "")
+    if asked in ("mine", "all"):
+        return asked, False
+    return ("mine" if today.has_patients(current_user) else "all"), asked != ""
 
 
 @bp.get("/")
 def home() -> str:
-    """The patients of my clinics, searchable by name, date of birth, phone number or
-    patient number; each with date of birth and next appointment."""
-    search = request.args.get("q", "")[:100]
-    patients = policy.list_visible_patients(current_user, search)
+    """Today: the clinic's appointments today and tomorrow, attendance marked in the row, and
+    what waits, in counts that lead to the filtered lists."""
     clinic_ids = policy.staff_clinic_ids(current_user)
-    return render_template("staff/home.html", patients=patients, search=search,
-                           next_at=appointments.next_for_patients([p.id for p in patients]),
-                           gaps=team.gap_counts(clinic_ids),
-                           inbox=conversations.counts(clinic_ids, current_user))
+    who, ignored = _who()
+    first_day = oslo_today()
+    rows = today.appointments(clinic_ids, first_day,
+                              mine_of=current_user if who == "mine" else None)
+    policy.record_reads([a.patient for a in rows], AccessTarget.APPOINTMENT)
+    days = [(day, [a for a in rows if a.starts_at.astimezone(OSLO).date() == day])
+            for day in (first_day, first_day + timedelta(days=1))]
+    return render_template(
+        "staff/today.html", days=days, total=len(rows), who=who, ignored=ignored,
+        counts=today.counts(clinic_ids, current_user),
+        form=AttendanceForm(), now=utcnow(), kinds=list(WorkKind), max_rows=today.TODAY_MAX)
+
+
+@bp.get("/patients")
+def patients() -> str:
+    """The patients of my clinics ("mine" or all), searchable by name, date of birth, phone
+    number or patient number; each with date of birth and next appointment."""
+    search = request.args.get("q", "")[:100]
+    who, ignored = _who()
+    found = policy.list_visible_patients(current_user, search,
+                                         mine_only=who == "mine" and not search)
+    clinic_ids = policy.staff_clinic_ids(current_user)
+    return render_template("staff/patients.html", patients=found, search=search, who=who,
+                           ignored=ignored,
+                           next_at=appointments.next_for_patients([p.id for p in found]),
+                           gaps=team.gap_counts(clinic_ids))
 
 
 @bp.get("/patients/<int:patient_id>")

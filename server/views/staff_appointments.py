@@ -125,6 +125,9 @@ def attendance(appointment_id: int) -> WerkzeugResponse:
         else:
             flash(_("Marked as missed. An outreach task is on the worklist.")
                   if form.attendance.data == "missed" else _("Marked as attended."), "success")
+    if form.back.data in ("today-mine", "today-all"):
+        return redirect(url_for("staff.home", who=form.back.data.removeprefix("today-"))
+                        + f"#appointment-{appointment_id}")
     return redirect(url_for("staff_appointments.show", appointment_id=appointment_id))
 
 
