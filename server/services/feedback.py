@@ -296,6 +296,13 @@ def history(patient: PatientProfile) -> dict[str, list[FeedbackResponse]]:
     return dict(grouped)
 
 
+def latest_for(patient: PatientProfile) -> FeedbackResponse | None:
+    """The patient's latest identified answer (the patient overview)."""
+    return db.session.scalars(
+        select(FeedbackResponse).where(FeedbackResponse.patient_id == patient.id)
+        .order_by(FeedbackResponse.created_at.desc(), FeedbackResponse.id.desc()).limit(1)).first()
+
+
 def alerts_for(patient: PatientProfile) -> list[WorkItem]:
     return list(db.session.scalars(
         select(WorkItem).where(WorkItem.patient_id == patient.id,

@@ -18,10 +18,12 @@ from server.forms.staff_appointments import AttendanceForm
 from server.messages import conversations
 from server.models import AccessTarget, WorkKind
 from server.models.base import utcnow
-from server.services import accounts, appointments, take_home, today
+from server.services import accounts, appointments, feedback, relatives, take_home, today, worklist
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
 from server.services.phone_numbers import display_mobile
+from server.views.staff_feedback import feedback_titles
+from server.web import LANGUAGE_NAMES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -72,17 +74,35 @@ def patients() -> str:
                            gaps=team.gap_counts(clinic_ids))
 
 
+#: What each section of the patient overview shows of the patient, for the access log: one
+#: entry per section type (the page itself is PATIENT_OVERVIEW: identity and channels).
+OVERVIEW_SECTIONS = (AccessTarget.CARE_TEAM, AccessTarget.APPOINTMENT, AccessTarget.TAKE_HOME,
+                     AccessTarget.FEEDBACK, AccessTarget.RELATIVES, AccessTarget.CONVERSATION)
+
+
 @bp.get("/patients/<int:patient_id>")
 def patient(patient_id: int) -> str:
-    """One patient's page. Opening it is written to the patient's access log."""
+    """The patient overview: identity, care team and gaps, next appointments, open work,
+    take-home, latest feedback, relatives and messages, each linking to its full page.
+    Opening it writes one access-log entry per section type."""
     profile = policy.get_patient_or_404(patient_id, "view", AccessTarget.PATIENT_OVERVIEW)
+    open_work = worklist.open_for_patient(profile)
+    for target in OVERVIEW_SECTIONS + tuple({policy.work_target(i) for i in open_work}):
+        policy.record_reads([profile], target)
+    observations = relatives.observations_of(profile)[:3]
     return render_template(
         "staff/patient.html", patient=profile, form=ConfirmForm(),
         may_manage=policy.may("manage_account", profile), display_mobile=display_mobile,
         appointment_list=appointments.for_patient(profile),
+        upcoming=[a for a in appointments.upcoming_for(profile) if not a.is_cancelled][:3],
         plan=take_home.plan_for(profile), take_home_requests=take_home.requests_for(profile),
-        team_view=team.team_for(profile),
-        patient_conversations=conversations.for_patient(profile),
+        team_view=team.team_for(profile), open_work=open_work,
+        patient_conversations=conversations.for_patient(profile)[:5],
+        latest_feedback=feedback.latest_for(profile),
+        alerts=[i for i in open_work if i.kind is WorkKind.FEEDBACK_ALERT],
+        accesses=relatives.accesses_of_patient(profile), observations=observations,
+        observation_map={o.id: o for o in observations}, today=oslo_today(),
+        titles=feedback_titles(), language_names=LANGUAGE_NAMES, now=utcnow(),
     )
 
 
