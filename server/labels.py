@@ -83,6 +83,11 @@ SERVICES: dict[str, LazyString] = {
     ServiceKind.OTHER.value: _l("Other"),
 }
 
+#: The same services as staff name them: the clinic is "this clinic", not "your clinic".
+STAFF_SERVICES: dict[str, LazyString] = {
+    **SERVICES, ServiceKind.CLINIC.value: _l("This clinic (LAR)"),
+}
+
 MEETINGS: dict[str, LazyString] = {
     MeetingKind.IN_PERSON.value: _l("Meeting in person"),
     MeetingKind.PHONE.value: _l("Phone call"),

@@ -368,3 +368,57 @@ def test_a_nurse_may_take_work_but_not_of_another_clinic(client: Client, world: 
     assert item.assigned_to_id == nurse.id
     row = client.get("/staff/worklist").text.split(f'id="item-{item.id}"')[1]
     assert '<option value="me" selected>' in row.split("</tr>")[0]
+
+
+# -- deciding a take-home request ----------------------------------------------------------
+
+def test_the_decision_page_shows_its_context_above_the_form(
+        client: Client, world: World, make: Factory, things: dict[str, int | str]) -> None:
+    fresh = make.take_home(world.patient_x, starts_in_days=60)
+    missed = started_today(make, world.patient_x)
+    appointments.mark_attendance(missed, Attendance.MISSED, world.doctor_a)
+    sign_in_as(client, world.doctor_a)
+    page = client.get(f"/staff/take-home/{fresh.id}").text
+    form_at = page.index(f'action="/staff/take-home/{fresh.id}/decide"')
+    for context in ("Take-home periods already granted:", "Attendance in the last 3 months",
+                    "0 attended, 1 missed", "Recent feedback", "Sover dårlig.",
+                    "Earlier requests and decisions", "Stabil lenge."):
+        assert context in page, context
+        assert page.index(context) < form_at, context
+    targets = {e.target for e in db.session.scalars(select(AccessLogEntry).where(
+        AccessLogEntry.viewer_user_id == world.doctor_a.id))}
+    assert {AccessTarget.TAKE_HOME, AccessTarget.FEEDBACK, AccessTarget.OBSERVATIONS} <= targets
+
+
+def test_the_overview_has_every_section_and_links_to_the_full_pages(
+        client: Client, world: World, make: Factory, things: dict[str, int | str]) -> None:
+    sign_in_as(client, world.doctor_a)
+    page = client.get(f"/staff/patients/{world.patient_x.id}").text
+    for heading in ("Identity and contact", "Care team", "Next appointments", "Open work",
+                    "Pickup and take-home", "Feedback", "Relatives", "Messages"):
+        assert f">{heading}</h2>" in page, heading
+    for link in (f"/staff/patients/{world.patient_x.id}/team",
+                 f"/staff/worklist?patient={world.patient_x.id}",
+                 f"/staff/patients/{world.patient_x.id}/feedback",
+                 f"/staff/patients/{world.patient_x.id}/relatives",
+                 f"/staff/worklist/{things['item_id']}"):
+        assert f'href="{link}' in page, link
+    assert "Rita" in page and "Sover dårlig." in page  # the relative and what she said
+    assert "Your clinic" not in page and "You meet" not in page
+
+
+def test_no_staff_page_uses_the_patients_words(app, client: Client, world: World,  # type: ignore[no-untyped-def]
+                                               things: dict[str, int | str]) -> None:
+    """Staff pages have their own words: "Your clinic" and "You meet" are the patient's."""
+    from tests.conftest import endpoint_urls
+
+    sign_in_as(client, world.doctor_a)
+    pages = [url for endpoint, method, url in endpoint_urls(app, things)
+             if method == "GET" and endpoint.split(".")[0].startswith(("staff", "worklist"))]
+    assert len(pages) > 30
+    for url in pages:
+        response = client.get(url)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        for words in ("Your clinic", "You meet"):
+            assert words not in response.text, (url, words)

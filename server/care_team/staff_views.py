@@ -93,7 +93,7 @@ def _fill_forms(patient: PatientProfile, view: team.TeamView, add: AddMemberForm
 
 def _team_page(patient: PatientProfile, add: AddMemberForm | None = None,
                gap: FillGapForm | None = None, status: int = 200) -> tuple[str, int]:
-    view = team.team_for(patient)
+    view = team.team_for(patient, for_staff=True)
     add, gap = add or AddMemberForm(formdata=None), gap or FillGapForm(formdata=None)
     _fill_forms(patient, view, add, gap)
     return render_template(
@@ -116,7 +116,7 @@ def patient_team(patient_id: int) -> tuple[str, int]:
 def add_member(patient_id: int) -> WerkzeugResponse | tuple[str, int]:
     patient = policy.get_patient_or_404(patient_id, "manage_team", AccessTarget.CARE_TEAM)
     form = AddMemberForm()
-    _fill_forms(patient, team.team_for(patient), form, FillGapForm(formdata=None))
+    _fill_forms(patient, team.team_for(patient, for_staff=True), form, FillGapForm(formdata=None))
     if form.validate_on_submit():
         try:
             if form.staff.data:
@@ -157,7 +157,7 @@ def fill_gap(patient_id: int) -> WerkzeugResponse | tuple[str, int]:
     """Give an area nobody holds its holder."""
     patient = policy.get_patient_or_404(patient_id, "manage_team", AccessTarget.CARE_TEAM)
     form = FillGapForm()
-    view = team.team_for(patient)
+    view = team.team_for(patient, for_staff=True)
     _fill_forms(patient, view, AddMemberForm(formdata=None), form)
     if form.validate_on_submit():
         member = next((m.member for m in view.members if str(m.member.id) == form.member.data),
@@ -201,7 +201,7 @@ def _handover_form(patient: PatientProfile, view: team.TeamView, form: HandoverF
 def propose_handover(patient_id: int) -> str | WerkzeugResponse:
     """Propose a new holder; the current one stays responsible until it is accepted."""
     patient = policy.get_patient_or_404(patient_id, "manage_team", AccessTarget.CARE_TEAM)
-    view = team.team_for(patient)
+    view = team.team_for(patient, for_staff=True)
     form = HandoverForm()
     _handover_form(patient, view, form)
     if request.method == "GET" and request.args.get("area"):
@@ -252,8 +252,9 @@ def _handover_page(handover: Handover, accept: AcceptExternalForm | None = None,
                    decline: AnswerForm | None = None, conflict: str = "") -> str:
     return render_template(
         "staff/team_handover.html", h=handover, patient=handover.patient,
-        area=areas.area(handover.area_key), from_view=team.member_view(handover.from_member),
-        to_view=team.member_view(handover.to_member),
+        area=areas.area(handover.area_key),
+        from_view=team.member_view(handover.from_member, for_staff=True),
+        to_view=team.member_view(handover.to_member, for_staff=True),
         accept_form=accept or AcceptExternalForm(formdata=None),
         decline_form=decline or _decline_form(formdata=False), confirm=ConfirmForm(),
         may_answer=handover.status is HandoverStatus.PROPOSED and

@@ -169,18 +169,19 @@ def contact_phone(member: TeamMember) -> str:
     return member.external.phone if member.external else member.clinic.phone
 
 
-def _view(member: TeamMember, clinic: Clinic) -> MemberView:
+def _view(member: TeamMember, clinic: Clinic, for_staff: bool = False) -> MemberView:
     if member.external is not None:
         contact = member.external
         name = contact.name or None
         role = member.role_text or contact.role
         organisation: str | LazyString = contact.organisation
     else:
-        name = member.staff_user.display_name if member.staff_user and \
-            clinic.show_staff_names else None
+        name = member.staff_user.display_name if member.staff_user and (
+            for_staff or clinic.show_staff_names) else None
         role = member.role_text or _staff_role_word(member)
-        # "Your clinic", never the clinic's name: names often say what kind of clinic it is.
-        organisation = _l("Your clinic")
+        # For the patient "Your clinic", never the clinic's name: names often say what kind of
+        # clinic it is. Staff read the name (and their colleagues' names).
+        organisation = clinic.name if for_staff else _l("Your clinic")
     return MemberView(member=member, name=name, role=role, organisation=organisation,
                       service=member.service, phone=contact_phone(member),
                       hours=contact_hours(member))
@@ -195,14 +196,14 @@ def _staff_role_word(member: TeamMember) -> str:
 
 
 def team_for(patient: PatientProfile, now: datetime | None = None,
-             for_relatives: bool = False) -> TeamView:
+             for_relatives: bool = False, for_staff: bool = False) -> TeamView:
     """The team as it stands now: coordinator first, then by service; gaps; handovers.
 
     ``for_relatives`` leaves out the members the patient chose not to show them.
     """
     now = now or utcnow()
     members = active_members(patient)
-    views = {m.id: _view(m, patient.clinic) for m in members}
+    views = {m.id: _view(m, patient.clinic, for_staff) for m in members}
     clinic_areas = areas.areas_for(patient.clinic_id)
     held = set()
     for row in current_responsibilities(patient.id, now):
@@ -391,9 +392,9 @@ def history(patient: PatientProfile) -> list[Responsibility]:
         .order_by(Responsibility.since.desc(), Responsibility.id.desc())))
 
 
-def member_view(member: TeamMember) -> MemberView:
-    """One member as a person reads it (for history and letters)."""
-    return _view(member, member.patient.clinic)
+def member_view(member: TeamMember, for_staff: bool = False) -> MemberView:
+    """One member as a person reads it (for history and letters), or as staff do."""
+    return _view(member, member.patient.clinic, for_staff)
 
 
 def set_visible_to_relatives(member: TeamMember, visible: bool) -> None:

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from server.forms.base import Form
 from server.forms.common import DayField, WholeNumberField, options
-from server.labels import MEETINGS, SERVICES
+from server.labels import MEETINGS, STAFF_SERVICES
 
 _REQUIRED_DATE = _l("Choose a date.")
 _REQUIRED_TIME = _l("Choose a time, for example 10:30.")
@@ -23,7 +23,7 @@ class AppointmentForm(Form):
         validators=[InputRequired(message=_l("Write the length in minutes.")),
                     NumberRange(min=5, max=720, message=_l("Between 5 and 720 minutes."))],
     )
-    service = SelectField(_l("Service"), choices=options(SERVICES.items()))
+    service = SelectField(_l("Service"), choices=options(STAFF_SERVICES.items()))
     service_name = StringField(
         _l("Name of the service, as the patient knows it"),
         validators=[DataRequired(message=_l("Write the name of the service.")),

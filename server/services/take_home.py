@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -510,11 +510,13 @@ def earlier_requests(request: TakeHomeRequest, limit: int = 20) -> list[TakeHome
     ))
 
 
-def recent_attendance(patient: PatientProfile, limit: int = 10) -> list[Appointment]:
-    """The latest appointments with attendance marked, newest first."""
+def recent_attendance(patient: PatientProfile, months: int = 3,
+                      limit: int = 40) -> list[Appointment]:
+    """Appointments of the last ``months`` months with attendance marked, newest first."""
+    since = utcnow() - timedelta(days=31 * months)
     return list(db.session.scalars(
         select(Appointment)
-        .where(Appointment.patient_id == patient.id,
+        .where(Appointment.patient_id == patient.id, Appointment.starts_at >= since,
                Appointment.attendance != Attendance.UNKNOWN)
         .order_by(Appointment.starts_at.desc()).limit(limit)
     ))

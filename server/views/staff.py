@@ -96,7 +96,7 @@ def patient(patient_id: int) -> str:
         appointment_list=appointments.for_patient(profile),
         upcoming=[a for a in appointments.upcoming_for(profile) if not a.is_cancelled][:3],
         plan=take_home.plan_for(profile), take_home_requests=take_home.requests_for(profile),
-        team_view=team.team_for(profile), open_work=open_work,
+        team_view=team.team_for(profile, for_staff=True), open_work=open_work,
         patient_conversations=conversations.for_patient(profile)[:5],
         latest_feedback=feedback.latest_for(profile),
         alerts=[i for i in open_work if i.kind is WorkKind.FEEDBACK_ALERT],

@@ -15,29 +15,48 @@ from server.forms.common import ConfirmForm, PeriodForm, attach_error, options
 from server.forms.take_home import DecisionForm, PlanForm, RulesForm
 from server.models import (
     AccessTarget,
+    Attendance,
     Clinic,
     PickupPlace,
     RequestKind,
     StaffMembership,
     StaffRole,
     TakeHomeRequest,
+    WorkStatus,
 )
-from server.services import take_home, take_home_figures
+from server.services import feedback, relatives, take_home, take_home_figures
 from server.services.dispensing_notice import render_dispensing_notice
 from server.services.local_time import oslo_today
 from server.services.take_home import DecisionInput, PlanInput, RulesInput, TakeHomeError
+from server.views.staff_feedback import feedback_titles
 
 bp = Blueprint("staff_take_home", __name__, url_prefix="/staff")
 
 
 def _page(found: TakeHomeRequest, form: DecisionForm, conflict: str = "") -> str:
+    """The request, with its context above the decision: the plan and granted periods,
+    attendance in the last 3 months, earlier requests, recent feedback and what relatives
+    have said. The feedback and the relatives' words are logged as read too."""
+    patient = found.patient
+    today = take_home.today_for(found.clinic)
+    history = feedback.history(patient)
+    recent_feedback = sorted((r for answers in history.values() for r in answers),
+                             key=lambda r: r.created_at, reverse=True)[:3]
+    observations = relatives.observations_of(patient)[:3]
+    policy.record_reads([patient], AccessTarget.FEEDBACK)
+    policy.record_reads([patient], AccessTarget.OBSERVATIONS)
+    attendance = take_home.recent_attendance(patient)
     return render_template(
         "staff/take_home_request.html", item=found, form=form, confirm=ConfirmForm(),
-        conflict=conflict, may_decide=policy.may("decide_take_home", found.patient),
-        earlier=take_home.earlier_requests(found),
-        attendance=take_home.recent_attendance(found.patient),
-        plan=take_home.plan_for(found.patient), rules=take_home.rules_for(found.clinic),
-        today=take_home.today_for(found.clinic))
+        conflict=conflict, may_decide=policy.may("decide_take_home", patient),
+        earlier=take_home.earlier_requests(found), attendance=attendance,
+        attended=sum(a.attendance is Attendance.ATTENDED for a in attendance),
+        missed=sum(a.attendance is Attendance.MISSED for a in attendance),
+        granted=[g for g in take_home.granted_periods(patient, today) if g.id != found.id],
+        plan=take_home.plan_for(patient), rules=take_home.rules_for(found.clinic),
+        today=today, recent_feedback=recent_feedback, observations=observations,
+        titles=feedback_titles(), alerts=[a for a in feedback.alerts_for(patient)
+                                          if a.status is WorkStatus.OPEN])
 
 
 @bp.get("/take-home/<int:request_id>")
