@@ -422,3 +422,16 @@ def test_no_staff_page_uses_the_patients_words(app, client: Client, world: World
             continue
         for words in ("Your clinic", "You meet"):
             assert words not in response.text, (url, words)
+
+
+def test_a_call_back_item_has_the_number_and_the_patients_preferred_time(
+        client: Client, world: World, make: Factory, new_client) -> None:  # type: ignore[no-untyped-def]
+    appointment = make.appointment(world.patient_x)
+    patient = new_client()
+    sign_in_as(patient, world.patient_x.user)
+    patient.submit(f"/me/appointments/{appointment.id}/cannot-come",
+                   {"reason": "", "call_me": "y", "call_when": "etter kl. 12"})
+    sign_in_as(client, world.doctor_a)
+    row = client.get("/staff/worklist").text.split('class="work-answer')[1].split("</tr>")[0]
+    assert f'href="tel:{world.patient_x.user.phone}"' in row
+    assert "Best time to call: etter kl. 12" in html.unescape(row)

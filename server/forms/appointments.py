@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
 from server.forms.common import options
 
 REASON_LIMIT = 500
+CALL_WHEN_LIMIT = 100
 
 
 class CannotComeForm(Form):
@@ -19,6 +20,11 @@ class CannotComeForm(Form):
                                        message=_l("Please keep it under %(max)d characters."))],
     )
     call_me = BooleanField(_l("Call me to find a new time"))
+    #: Free text, e.g. "after 12" or "Tuesdays": the call-back item on the worklist shows it.
+    call_when = StringField(
+        _l("When is it best to call you? (optional)"),
+        validators=[Optional(), Length(max=CALL_WHEN_LIMIT,
+                                       message=_l("Please keep it under %(max)d characters."))])
 
 
 class NewTimeForm(Form):

@@ -261,7 +261,8 @@ def mark_attendance(appointment: Appointment, attendance: Attendance, by: User) 
 
 
 def answer(appointment: Appointment, choice: PatientAnswer, reason: str = "",
-           call_me: bool = False, via: str = "app", commit: bool = True) -> None:
+           call_me: bool = False, via: str = "app", commit: bool = True,
+           call_when: str = "") -> None:
     """The patient's answer, shown to the clinic at once on the worklist."""
     if appointment.is_cancelled:
         raise AppointmentError(_l("This appointment has been cancelled."), "cancelled")
@@ -285,6 +286,8 @@ def answer(appointment: Appointment, choice: PatientAnswer, reason: str = "",
         plan_messages(appointment, notice=False)
     details = {"answer": choice.value, "reason": appointment.answer_reason,
                "call_me": call_me, "via": via}
+    if call_me and call_when.strip():
+        details["call_when"] = call_when.strip()[:100]  # when the patient would like the call
     waiting = db.session.scalar(select(WorkItem).where(
         WorkItem.appointment_id == appointment.id, WorkItem.kind == WorkKind.ANSWER,
         WorkItem.status == WorkStatus.OPEN).limit(1))

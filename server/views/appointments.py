@@ -63,10 +63,10 @@ def call_back_text(appointment: Appointment) -> str:
 
 
 def _answered(appointment: Appointment, choice: PatientAnswer, reason: str = "",
-              call_me: bool = False) -> str | None:
+              call_me: bool = False, call_when: str = "") -> str | None:
     """Store the answer; returns an error message, or None when stored."""
     try:
-        appointments.answer(appointment, choice, reason, call_me)
+        appointments.answer(appointment, choice, reason, call_me, call_when=call_when)
     except DomainError as exc:
         return str(exc.message)
     return None
@@ -90,7 +90,8 @@ def cannot_come(appointment_id: int) -> str | WerkzeugResponse:
     form = CannotComeForm()
     if form.validate_on_submit():
         error = _answered(appointment, PatientAnswer.CANNOT_COME, form.reason.data or "",
-                          bool(form.call_me.data))
+                          bool(form.call_me.data),
+                          (form.call_when.data or "") if form.call_me.data else "")
         if error is None:
             flash(_("Thank you for telling us.") + (" " + call_back_text(appointment)
                                                     if form.call_me.data else ""), "success")
