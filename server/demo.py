@@ -503,6 +503,48 @@ def seed_figures() -> int:
     return len(PAST_FEEDBACK) + len(PAST_REQUESTS)
 
 
+#: Today's clinic day for the staff's Today page: (patient, minutes from now, service name,
+#: who). Those already started can be marked attended or not attended at once.
+CLINIC_DAY = (
+    ("Kari Nordmann", -90, "Samtale med lege", "lege"),
+    ("Ola Hansen", -30, "Utlevering og samtale", "sykepleier"),
+    ("Per Olsen", 120, "Oppfølging", "sosionom"),
+)
+
+
+def seed_clinic_day() -> int:
+    """Appointments earlier today and later today at the main clinic, once (marked by their
+    service names). Times that would fall outside today in Norway are kept inside it."""
+    from server.models import MessagePurpose
+    from server.services import appointments, outbox
+    from server.services.local_time import to_utc
+
+    if db.session.scalar(select(Appointment.id).where(
+            Appointment.service_name == CLINIC_DAY[0][2]).limit(1)) is not None:
+        return 0
+    patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
+    now = utcnow()
+    today = now.astimezone(ZoneInfo("Europe/Oslo")).date()
+    first, last = to_utc(today, time(0, 5)), to_utc(today, time(23, 30))
+    made = 0
+    for name, minutes, service_name, role in CLINIC_DAY:
+        patient = patients.get(name)
+        if patient is None:
+            continue
+        wanted = min(max(now + timedelta(minutes=minutes), first), last)
+        appointment = appointments.create(patient, appointments.AppointmentInput(
+            starts_at=max(wanted, now + timedelta(minutes=5)), duration_minutes=30,
+            service=ServiceKind.CLINIC, service_name=service_name,
+            meeting=MeetingKind.IN_PERSON, place_name="Poliklinikken",
+            address="Storgata 10, 0155 Oslo", meet_role=role, meet_name="", prepare=""), None)
+        if wanted <= now:  # already started: no reminders left to send
+            appointment.starts_at = wanted
+            outbox.cancel_pending(appointment, tuple(MessagePurpose))
+        made += 1
+    db.session.commit()
+    return made
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
@@ -516,6 +558,7 @@ def seed() -> bool:
         seed_team()
         seed_messages()
         seed_figures()
+        seed_clinic_day()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -538,4 +581,5 @@ def seed() -> bool:
     seed_team()
     seed_messages()
     seed_figures()
+    seed_clinic_day()
     return True
