@@ -12,7 +12,7 @@ still waiting for an answer, a third of those past the answer time; half
 assigned to the coordinator). Through the Flask test client, with a real
 server-side session, the coordinator renders ``GET /staff/messages/`` with
 the default filter (unanswered), with ``show=all`` and ``show=overdue``, and
-the staff home with its counts, ``--warmup`` times unmeasured and
+Today (the staff home) with its counts, ``--warmup`` times unmeasured and
 ``--renders`` times measured. Every SQL statement is counted with a
 ``before_cursor_execute`` listener: the count must be the same for every size.
 
@@ -127,6 +127,16 @@ def seed_people(patients: int) -> tuple[int, int, list[int], list[int]]:
 
 
 def seed_conversations(patients: int, messages: int, rng: random.Random) -> Seeded:
+    clinic_id, coordinator_id, user_ids, patient_ids = seed_people(patients)
+    count, waiting = seed_conversation_rows(patient_ids, user_ids, coordinator_id, messages, rng)
+    return Seeded(clinic_id, coordinator_id, count, waiting)
+
+
+def seed_conversation_rows(patient_ids: list[int], user_ids: list[int], staff_id: int,
+                           messages: int, rng: random.Random) -> tuple[int, int]:
+    """Conversations of five messages each between these patients and ``staff_id`` (one in
+    five waiting for an answer, a third of those overdue, half assigned to ``staff_id``);
+    how many conversations, and how many wait."""
     from server.extensions import db
     from server.messages.models import (
         Conversation,
@@ -137,7 +147,7 @@ def seed_conversations(patients: int, messages: int, rng: random.Random) -> Seed
     )
     from server.models.base import utcnow
 
-    clinic_id, coordinator_id, user_ids, patient_ids = seed_people(patients)
+    patients = len(patient_ids)
     now = utcnow()
     count = max(1, messages // PER_CONVERSATION)
     topics = [*Topic, None]
@@ -154,7 +164,7 @@ def seed_conversations(patients: int, messages: int, rng: random.Random) -> Seed
             "patient_id": patient_ids[n % patients], "topic": rng.choice(topics),
             "status": ConversationStatus.OPEN if open_one or rng.random() < 0.3
             else ConversationStatus.CLOSED,
-            "assigned_to_id": coordinator_id if rng.random() < 0.5 else None,
+            "assigned_to_id": staff_id if rng.random() < 0.5 else None,
             "started_via": MessageVia.SMS if rng.random() < 0.3 else MessageVia.APP,
             "created_at": started, "last_message_at": since or started + timedelta(hours=8),
             "waiting_since": since})
@@ -167,13 +177,13 @@ def seed_conversations(patients: int, messages: int, rng: random.Random) -> Seed
             from_patient = k % 2 == 0 or (rows[n]["waiting_since"] and k == PER_CONVERSATION - 1)
             message_rows.append({
                 "conversation_id": conversation_id,
-                "author_id": patient_user if from_patient else coordinator_id,
+                "author_id": patient_user if from_patient else staff_id,
                 "from_patient": bool(from_patient), "via": MessageVia.APP,
                 "body": rng.choice(SENTENCES), "created_at": started + timedelta(hours=2 * k),
                 "read_at": started + timedelta(hours=2 * k + 1)})
     bulk_insert(ConversationMessage, message_rows)
     db.session.commit()
-    return Seeded(clinic_id, coordinator_id, len(conversation_ids), waiting)
+    return len(conversation_ids), waiting
 
 
 @dataclass
@@ -208,7 +218,7 @@ def run_inbox(url: str, patients: int, messages: int, args: argparse.Namespace) 
                    for path, expect in (("/staff/messages/", "Pasient"),
                                         ("/staff/messages/?show=all", "Pasient"),
                                         ("/staff/messages/?show=overdue", "Pasient"),
-                                        ("/staff/", "messages-count"))]
+                                        ("/staff/", 'class="counts"'))]
     finally:
         event.remove(engine, "before_cursor_execute", counter)
         engine.dispose()

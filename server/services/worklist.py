@@ -31,7 +31,9 @@ from server.numbers import row_id
 from server.services.errors import DomainError
 
 #: Items shown on one page; the page says when there are more and how to narrow them down.
-PAGE_SIZE = 200
+PAGE_SIZE = 100
+#: Pages beyond this are not offered (narrow the list with the filters instead).
+MAX_PAGE = 1000
 #: "Older than" choices, in days.
 AGES = (1, 3, 7, 30)
 SORTS = ("oldest", "due")
@@ -54,6 +56,8 @@ class Filters:
     status: WorkStatus = WorkStatus.OPEN
     sort: str = "oldest"
     group: bool = False
+    #: Which page of PAGE_SIZE items (1 is the first).
+    page: int = 1
 
     def args(self, **changes: object) -> dict[str, str]:
         """The filters as URL arguments (defaults left out), with ``changes`` applied."""
@@ -61,13 +65,14 @@ class Filters:
         out = {"kind": f.kind.value if f.kind else "", "assignee": f.assignee,
                "patient": str(f.patient_id or ""), "age": str(f.age or ""),
                "status": "" if f.status is WorkStatus.OPEN else f.status.value,
-               "sort": "" if f.sort == "oldest" else f.sort, "group": "patient" if f.group else ""}
+               "sort": "" if f.sort == "oldest" else f.sort, "group": "patient" if f.group else "",
+               "page": str(f.page) if f.page > 1 else ""}
         return {k: v for k, v in out.items() if v}
 
     @property
     def narrowed(self) -> bool:
         return bool(self.kind or self.assignee or self.patient_id or self.age
-                    or self.status is not WorkStatus.OPEN)
+                    or self.status is not WorkStatus.OPEN or self.page > 1)
 
 
 def parse_filters(args: Mapping[str, str], colleague_ids: set[int]) -> tuple[Filters, list[str]]:
@@ -93,11 +98,14 @@ def parse_filters(args: Mapping[str, str], colleague_ids: set[int]) -> tuple[Fil
     take("status", lambda raw: next((s for s in WorkStatus if s.value == raw), None))
     take("sort", lambda raw: raw if raw in SORTS else None)
     take("group", lambda raw: True if raw == "patient" else None)
+    take("page", lambda raw: number if (number := row_id(raw)) is not None
+         and number <= MAX_PAGE else None)
     filters = Filters(
         kind=values.get("kind"), assignee=str(values.get("assignee", "")),  # type: ignore[arg-type]
         patient_id=values.get("patient"), age=values.get("age"),  # type: ignore[arg-type]
         status=values.get("status", WorkStatus.OPEN),  # type: ignore[arg-type]
-        sort=str(values.get("sort", "oldest")), group=bool(values.get("group", False)))
+        sort=str(values.get("sort", "oldest")), group=bool(values.get("group", False)),
+        page=int(values.get("page", 1)))  # type: ignore[call-overload]
     return filters, bad
 
 
@@ -134,7 +142,7 @@ def find(clinic_ids: list[int], filters: Filters, me: User,
         query.options(joinedload(WorkItem.patient).joinedload(PatientProfile.user),
                       joinedload(WorkItem.appointment), joinedload(WorkItem.assigned_to),
                       joinedload(WorkItem.done_by))
-        .order_by(*order).limit(limit)))
+        .order_by(*order).offset((filters.page - 1) * limit).limit(limit)))
     return items, total
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from server import policy
+from server import labels, policy
 from server.care_team import team
 from server.forms.common import ConfirmForm
 from server.forms.staff import RegisterPhoneForm, VerifyPhoneForm
@@ -56,7 +56,11 @@ def home() -> str:
     return render_template(
         "staff/today.html", days=days, total=len(rows), who=who, ignored=ignored,
         counts=today.counts(clinic_ids, current_user),
-        form=AttendanceForm(), now=utcnow(), kinds=list(WorkKind), max_rows=today.TODAY_MAX)
+        form=AttendanceForm(), now=utcnow(), kinds=list(WorkKind), max_rows=today.TODAY_MAX,
+        # The rows' labels in the reader's language, looked up once rather than per row.
+        names={group: {key: str(text) for key, text in table.items()} for group, table in (
+            ("service", labels.STAFF_SERVICES), ("meeting", labels.MEETINGS),
+            ("answer", labels.STAFF_ANSWERS), ("attendance", labels.ATTENDANCE))})
 
 
 @bp.get("/patients")

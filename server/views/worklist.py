@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from server import policy
+from server import labels, policy
 from server.care_team import areas, handovers, team, transfers
 from server.extensions import db
 from server.forms.common import ConfirmForm, options
@@ -70,14 +71,13 @@ def index() -> str:
     filters the page also shows handovers, late messages, gaps and take-home requests."""
     clinic_ids = policy.staff_clinic_ids(current_user)
     filters, bad, staff = _filters()
+    # The summary first: it may commit (overdue handovers), which would expire the items.
+    context = _summary(clinic_ids) if not filters.narrowed else {}
     items, total = worklist.find(clinic_ids, filters, current_user)
     _log_items(items)
-    context: dict[str, object] = {}
-    if not filters.narrowed:
-        context = _summary(clinic_ids)
     observations = relatives.observations_by_id(
-        [item.details["observation_id"] for item in items
-         if item.kind is WorkKind.RELATIVE_OBSERVATION])
+        [found for item in items if item.kind is WorkKind.RELATIVE_OBSERVATION
+         and (found := item.details.get("observation_id")) is not None])
     form = AssignForm()
     form.assignee.choices = _assign_choices(staff)
     back = urlencode(filters.args())
@@ -86,7 +86,9 @@ def index() -> str:
         staff=staff, groups=worklist.by_patient(items) if filters.group else None,
         done_form=DoneForm(back=back), assign_form=form, back=back, today=oslo_today(),
         titles=feedback_titles(), observations=observations, area=areas.area,
-        kinds=list(WorkKind), ages=worklist.AGES, now=utcnow(), **context)
+        kinds=list(WorkKind), ages=worklist.AGES, now=utcnow(), **context,
+        kind_names={k.value: str(labels.WORK_KINDS[k.value]) for k in WorkKind},
+        page_size=worklist.PAGE_SIZE)
     relatives.mark_observations_read(current_user, ids=list(observations))
     return page
 
@@ -99,7 +101,7 @@ def _summary(clinic_ids: list[int]) -> dict[str, object]:
     incoming = transfers.incoming(clinic_ids)
     gaps = team.gap_counts(clinic_ids)
     gap_patients = list(db.session.scalars(select(PatientProfile).where(
-        PatientProfile.id.in_(list(gaps)[:GAPS_SHOWN]))))
+        PatientProfile.id.in_(list(gaps)[:GAPS_SHOWN])).options(joinedload(PatientProfile.user))))
     late = conversations.overdue(clinic_ids, limit=GAPS_SHOWN)
     policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
     policy.record_reads([h.patient for found in waiting.values() for h in found]
@@ -118,7 +120,8 @@ def item(item_id: int) -> str:
     form = AssignForm()
     form.assignee.choices = _assign_choices(staff)
     observations = relatives.observations_by_id(
-        [work.details["observation_id"]] if work.kind is WorkKind.RELATIVE_OBSERVATION else [])
+        [work.details["observation_id"]] if work.kind is WorkKind.RELATIVE_OBSERVATION
+        and work.details.get("observation_id") is not None else [])
     return render_template("staff/work_item.html", item=work, events=worklist.history(work),
                            assign_form=form, done_form=DoneForm(), confirm=ConfirmForm(),
                            back="", titles=feedback_titles(), observations=observations)

@@ -96,7 +96,7 @@ def test_offline_message_arrives_once_is_answered_and_read(
     coordinator = staff.new_page()
     sign_in_staff(coordinator, world.coordinator_a)
     expect(coordinator.locator(".messages-count")).to_contain_text(
-        "1 message from patients waits for an answer")
+        "1 message waits for an answer")
     coordinator.get_by_role("link", name="Messages", exact=True).first.click()
     coordinator.locator("select[name='show']").select_option("mine")
     coordinator.get_by_role("button", name="Show").click()
