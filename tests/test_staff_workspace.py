@@ -435,3 +435,21 @@ def test_a_call_back_item_has_the_number_and_the_patients_preferred_time(
     row = client.get("/staff/worklist").text.split('class="work-answer')[1].split("</tr>")[0]
     assert f'href="tel:{world.patient_x.user.phone}"' in row
     assert "Best time to call: etter kl. 12" in html.unescape(row)
+
+
+def test_the_worklist_comes_in_pages_of_a_hundred(client: Client, world: World) -> None:
+    from server.services.worklist import PAGE_SIZE
+
+    now = utcnow()
+    db.session.add_all([WorkItem(clinic_id=world.clinic_a.id, patient_id=world.patient_x.id,
+                                 kind=WorkKind.SMS_STOPPED, created_at=now - timedelta(minutes=n))
+                        for n in range(PAGE_SIZE + 5)])
+    db.session.commit()
+    sign_in_as(client, world.doctor_a)
+    first = client.get("/staff/worklist")
+    assert first.text.count('id="item-') == PAGE_SIZE
+    assert f"Showing 1–{PAGE_SIZE} of {PAGE_SIZE + 5}, oldest first." in html.unescape(first.text)
+    assert 'href="/staff/worklist?page=2#items" rel="next"' in first.text
+    second = client.get("/staff/worklist?page=2")
+    assert second.text.count('id="item-') == 5 and 'rel="prev"' in second.text
+    assert "not understood" in client.get("/staff/worklist?page=0").text
