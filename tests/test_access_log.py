@@ -80,8 +80,10 @@ def test_patient_reads_the_log_in_plain_words_and_oslo_time(
     db.session.commit()
     sign_in_as(client, world.patient_x.user)
     page = html.unescape(client.get("/me/who-has-seen").text)  # this month
-    assert re.search(r"Doktor A, doctor at Klinikk A, opened your overview page at \d\d:\d\d\.",
-                     page)
+    # The overview's entries (the page and each section) read as one line.
+    assert re.search(r"Doktor A, doctor at Klinikk A, opened your overview page, your care team, "
+                     r"one of your appointments, .*your messages with your care team at "
+                     r"\d\d:\d\d\.", page)
     assert "Doktor A, doctor at Klinikk A, opened your contact details at" in page
     july = html.unescape(client.get("/me/who-has-seen?month=2026-07").text)
     assert "Koordinator A, coordinator at Klinikk A, opened your overview page at 11:30." in july

@@ -214,7 +214,7 @@ def test_asking_about_a_read_opens_a_message_about_it(
     sign_in_as(client, world.patient_x.user)
     log = client.get("/me/who-has-seen").text
     asked = re.findall(r'href="/me/messages/new\?about=(\d+)"', log)
-    assert len(asked) == 1
+    assert len(asked) == 1  # the overview and its sections: one line, one question
     entry = db.session.get(AccessLogEntry, int(asked[0]))
     assert entry is not None and entry.patient_id == world.patient_x.id
     page = client.get(f"/me/messages/new?about={entry.id}").text

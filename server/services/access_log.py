@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -86,9 +86,19 @@ def entries_for(patient: PatientProfile, limit: int = 200) -> list[AccessLogEntr
 
 # --- the patient's page: reads grouped, a month at a time ------------------------------------
 
+#: Reads this close together by one person are one page: the staff's patient overview writes
+#: an entry per section it shows, and the patient reads them as one line.
+SAME_PAGE = timedelta(seconds=2)
+#: What one staff page may show together (the overview's sections, the decision's context).
+PAGE_PARTS = frozenset({AccessTarget.CARE_TEAM, AccessTarget.APPOINTMENT, AccessTarget.TAKE_HOME,
+                        AccessTarget.FEEDBACK, AccessTarget.RELATIVES, AccessTarget.CONVERSATION,
+                        AccessTarget.OBSERVATIONS})
+
+
 @dataclass
 class Group:
-    """Consecutive reads by one person, on one day, of the same thing."""
+    """Consecutive reads by one person, on one day, of the same thing; or the entries one
+    page wrote at once (``also``: the other things it showed)."""
 
     first: AccessLogEntry
     count: int = 1
@@ -96,16 +106,33 @@ class Group:
     earliest_at: datetime | None = None
     #: Which request, appointment or conversation it was, in words ("" for a page).
     subject: str = ""
+    also: list[AccessTarget] = field(default_factory=list)
 
     @property
     def latest_at(self) -> datetime:
         return self.first.at
 
+    @property
+    def targets(self) -> list[AccessTarget]:
+        """What the group showed, the page itself first (it was written first)."""
+        return list(reversed([self.first.target, *self.also]))
+
     def same(self, entry: AccessLogEntry) -> bool:
         return (entry.viewer_user_id == self.first.viewer_user_id
                 and entry.target is self.first.target
                 and entry.subject_id == self.first.subject_id
+                and not self.also
                 and _day(entry.at) == _day(self.first.at))
+
+    def same_page(self, entry: AccessLogEntry) -> bool:
+        """``entry`` was written by the same page view as this group: a part of a page that
+        shows several things, up to the page's own entry (written first, so read last)."""
+        return (entry.viewer_user_id == self.first.viewer_user_id and self.count == 1
+                and self.first.target in PAGE_PARTS and entry.subject_id is None
+                and (entry.target in PAGE_PARTS or entry.target is AccessTarget.PATIENT_OVERVIEW)
+                and entry.target not in self.targets
+                and AccessTarget.PATIENT_OVERVIEW not in self.also
+                and abs(self.first.at - entry.at) <= SAME_PAGE)
 
 
 def _day(moment: datetime) -> date:
@@ -146,6 +173,9 @@ def grouped_for(patient: PatientProfile, month: date) -> list[Group]:
     for entry in entries:
         if groups and groups[-1].same(entry):
             groups[-1].count += 1
+            groups[-1].earliest_at = entry.at
+        elif groups and groups[-1].same_page(entry):
+            groups[-1].also.append(entry.target)
             groups[-1].earliest_at = entry.at
         else:
             groups.append(Group(entry, earliest_at=entry.at))

@@ -73,6 +73,10 @@ def test_staff_home(page: Page, world: World, axe: Axe,
     choose_language(page, lang)
     sign_in_staff(page, world.doctor_a)
     _assert_lang(page, lang)
+    expect(page.locator("ul.counts > li")).to_have_count(6)  # Today, with its counts
+    axe(page)
     # The clinic's patients are listed, so the list is checked too.
+    page.goto("/staff/patients?who=all")
     expect(page.locator(".patient-list li")).to_have_count(2)
+    _assert_lang(page, lang)
     axe(page)

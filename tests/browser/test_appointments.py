@@ -142,7 +142,7 @@ def test_patient_cannot_come_and_asks_for_a_call(
     staff = second_context.new_page()
     sign_in_staff(staff, world.doctor_a)
     staff.goto("/staff/worklist")
-    item = staff.locator("li.work-answer").filter(has_text="Xena Pasient")
+    item = staff.locator("tr.work-answer").filter(has_text="Xena Pasient")
     expect(item).to_have_count(1)
     expect(item).to_contain_text("Answer: Cannot come")
     expect(item).to_contain_text("wants a call")
@@ -374,8 +374,8 @@ def test_staff_appointment_pages_are_accessible(
     axe(page)
 
     page.goto("/staff/worklist")
-    expect(page.locator("li.work-answer")).to_have_count(1)
-    expect(page.locator("li.work-outreach")).to_have_count(1)
+    expect(page.locator("tr.work-answer")).to_have_count(1)
+    expect(page.locator("tr.work-outreach")).to_have_count(1)
     axe(page)
 
     page.goto("/staff/letters")

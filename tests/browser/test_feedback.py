@@ -234,7 +234,7 @@ def test_keyboard_check_in_shows_in_history_and_alerts_the_team(
     staff = staff_context.new_page()
     sign_in_staff(staff, world.doctor_a)
     staff.goto("/staff/worklist")
-    alert = staff.locator("li.work-feedback_alert").filter(has_text="Xena Pasient")
+    alert = staff.locator("tr.work-feedback_alert").filter(has_text="Xena Pasient")
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("Discuss at the next meeting:")
     expect(alert).to_contain_text(
@@ -356,7 +356,7 @@ def test_staff_feedback_pages_are_accessible(
     page.goto("/staff/worklist")
     _assert_lang(page, lang)
     # Xena's fall in "How are things?" and her low "How was the meeting?" (under 36).
-    expect(page.locator("li.work-feedback_alert").filter(has_text="Xena Pasient")
+    expect(page.locator("tr.work-feedback_alert").filter(has_text="Xena Pasient")
            ).to_have_count(2)
     axe(page)
 

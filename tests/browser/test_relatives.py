@@ -269,7 +269,7 @@ def test_relative_sees_only_what_the_patient_chose_until_access_ends(
     staff = new_context("en").new_page()
     sign_in_staff(staff, world.doctor_a)
     staff.goto("/staff/worklist")
-    item = staff.locator("li.work-relative_observation").filter(has_text=OBSERVATION)
+    item = staff.locator("tr.work-relative_observation").filter(has_text=OBSERVATION)
     expect(item).to_have_count(1)
     expect(item).to_contain_text("Xena Pasient")
     expect(item).to_contain_text("From Mona Mor (mother):")
@@ -458,7 +458,7 @@ def test_relatives_pages_are_accessible(
     expect(staff.locator('textarea[name="role"]')).to_be_visible()
     axe(staff)
     staff.goto("/staff/worklist")
-    expect(staff.locator("li.work-relative_observation")).to_have_count(1)
+    expect(staff.locator("tr.work-relative_observation")).to_have_count(1)
     axe(staff)
 
 
