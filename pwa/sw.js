@@ -1,12 +1,18 @@
 // Følge service worker. Precaches the app shell and the offline page in each
-// language. Personal pages are cached only when the person turned on "keep my
-// appointments on this phone" for this device, and then only the appointment
-// list; signing out deletes that copy. It also shows web push notifications.
+// language. Personal pages are cached only when the person turned on "keep on
+// this phone" for this device, and then only that page (the appointment list,
+// the crisis plan); signing out deletes every copy. It also shows web push
+// notifications.
 const VERSION = "__SHELL_VERSION__";
 const SHELL_CACHE = `folge-shell-${VERSION}`;
 const SETTINGS_CACHE = "folge-settings";
 const PERSONAL_CACHE = "folge-personal";
-const KEEP_PATH = "/me/appointments/";
+// What may be kept, and the flag that says it is: the appointments' flag keeps its first name.
+const KEPT = {
+  "appointments": { path: "/me/appointments/", flag: "/__keep" },
+  "crisis-plan": { path: "/me/crisis-plan", flag: "/__keep-crisis-plan" },
+};
+const keptFor = (pathname) => Object.values(KEPT).find((k) => k.path === pathname);
 const LANGUAGES = ["nb", "nn", "en"];
 const SHELL = [
   "/static/css/app.css",
@@ -55,32 +61,37 @@ self.addEventListener("message", (event) => {
     ));
   } else if (data.type === "signed-out") {
     event.waitUntil(forgetPersonal());
-  } else if (data.type === "keep-appointments") {
+  } else if (data.type === "keep" && KEPT[data.what]) {
     // Answer whether a copy is now kept, so the page never claims one that is not there.
     const reply = (kept) => { if (event.ports[0]) event.ports[0].postMessage({ kept }); };
-    const work = data.on ? keepAppointments() : forgetPersonal().then(() => false);
+    const work = data.on ? keep(KEPT[data.what]) : forget(KEPT[data.what]).then(() => false);
     event.waitUntil(work.then(reply, () => reply(false)));
   }
 });
 
 const forgetPersonal = async () => {
   const settings = await caches.open(SETTINGS_CACHE);
-  await settings.delete("/__keep");
+  await Promise.all(Object.values(KEPT).map((k) => settings.delete(k.flag)));
   const names = await caches.keys();
   await Promise.all(names.filter((name) => name.startsWith(PERSONAL_CACHE))
     .map((name) => caches.delete(name)));
 };
 
-const keeping = async () => {
-  const settings = await caches.open(SETTINGS_CACHE);
-  return Boolean(await settings.match("/__keep"));
+const forget = async (kept) => {
+  await (await caches.open(SETTINGS_CACHE)).delete(kept.flag);
+  await (await caches.open(PERSONAL_CACHE)).delete(kept.path);
 };
 
-const keepAppointments = async () => {
-  const response = await fetch(KEEP_PATH, { credentials: "same-origin" });
+const keeping = async (kept) => {
+  const settings = await caches.open(SETTINGS_CACHE);
+  return Boolean(await settings.match(kept.flag));
+};
+
+const keep = async (kept) => {
+  const response = await fetch(kept.path, { credentials: "same-origin" });
   if (!response.ok || response.redirected) return false;
-  await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response);
-  await (await caches.open(SETTINGS_CACHE)).put("/__keep", new Response("1"));
+  await (await caches.open(PERSONAL_CACHE)).put(kept.path, response);
+  await (await caches.open(SETTINGS_CACHE)).put(kept.flag, new Response("1"));
   return true;
 };
 
@@ -110,15 +121,16 @@ self.addEventListener("notificationclick", (event) => {
 });
 
 const navigate = async (request, url) => {
+  const kept = keptFor(url.pathname);
   try {
     const response = await fetch(request);
-    if (url.pathname === KEEP_PATH && response.ok && !response.redirected && await keeping()) {
-      await (await caches.open(PERSONAL_CACHE)).put(KEEP_PATH, response.clone());
+    if (kept && response.ok && !response.redirected && await keeping(kept)) {
+      await (await caches.open(PERSONAL_CACHE)).put(kept.path, response.clone());
     }
     return response;
   } catch (err) {
-    if (url.pathname === KEEP_PATH && await keeping()) {
-      const copy = await (await caches.open(PERSONAL_CACHE)).match(KEEP_PATH);
+    if (kept && await keeping(kept)) {
+      const copy = await (await caches.open(PERSONAL_CACHE)).match(kept.path);
       if (copy) return copy;
     }
     const cache = await caches.open(SHELL_CACHE);

@@ -53,6 +53,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.CONVERSATION: _l("your messages with your care team"),
     AccessTarget.OBSERVATIONS: _l("what a relative told your team, and the team's answers"),
     AccessTarget.EXPORT: _l("all your information (a download)"),
+    AccessTarget.CRISIS_PLAN: _l("your crisis plan"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {
@@ -217,6 +218,7 @@ RELATIVE_SCOPES: dict[str, LazyString] = {
     RelativeScope.OBSERVATIONS.value: _l("Send what they notice to my care team"),
     RelativeScope.NO_SHOW_CONTACT.value: _l("Be contacted by the clinic if I miss an appointment"),
     RelativeScope.CARE_TEAM.value: _l("See my care team's contacts"),
+    RelativeScope.CRISIS_PLAN.value: _l("See my crisis plan"),
 }
 
 #: The same scopes as staff read them.
@@ -228,6 +230,7 @@ RELATIVE_SCOPES_STAFF: dict[str, LazyString] = {
     RelativeScope.OBSERVATIONS.value: _l("Sends observations to the care team"),
     RelativeScope.NO_SHOW_CONTACT.value: _l("May be contacted if the patient misses an appointment"),
     RelativeScope.CARE_TEAM.value: _l("Sees the care team's contacts"),
+    RelativeScope.CRISIS_PLAN.value: _l("Sees the crisis plan"),
 }
 
 OBSERVATION_KINDS: dict[str, LazyString] = {

@@ -43,6 +43,7 @@ from server.services import access_log
 if TYPE_CHECKING:
     from server.care_team.models import Handover, TeamMember, Transfer
     from server.messages.models import Conversation, ConversationMessage, QuickAnswer
+    from server.plans.models import CrisisPlanVersion
 
 #: Endpoints anyone may open without signing in.
 PUBLIC_ENDPOINTS = frozenset(
@@ -109,6 +110,11 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     # patient's current clinic. Relatives have no area here: they never see them.
     "messages": frozenset({Role.PATIENT}),
     "staff_messages": frozenset({Role.STAFF}),
+    # The crisis plan (server/plans): the patient's own; a relative with the scope; the care
+    # team while the patient shares it.
+    "plans": frozenset({Role.PATIENT}),
+    "relative_plans": frozenset({Role.RELATIVE}),
+    "staff_plans": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -398,6 +404,28 @@ def list_visible_patients(user: User, search: str = "", limit: int = 200,
         contains_eager(PatientProfile.user), joinedload(PatientProfile.clinic))))
     record_reads(patients, AccessTarget.NAME)
     return patients
+
+
+def get_shared_crisis_plan_or_404(patient_id: int, number: int | None = None,
+                                  ) -> tuple[PatientProfile, CrisisPlanVersion]:
+    """A patient's crisis plan (the newest, or version ``number``) for staff of the patient's
+    current clinic, while the patient shares it with the care team; 404 otherwise, also for
+    a former clinic. Logged as the crisis plan."""
+    from server.plans import crisis
+
+    patient = db.session.get(PatientProfile, patient_id)
+    membership = staff_membership(current_user, patient.clinic_id) if patient else None
+    if patient is None or membership is None:
+        abort(404)
+    latest = crisis.current(patient)
+    if latest is None or not latest.shared_with_team:
+        abort(404)
+    shown = latest if number is None else crisis.version(patient, number)
+    if shown is None:
+        abort(404)
+    access_log.record(current_user, patient, AccessTarget.CRISIS_PLAN, membership.role.value,
+                      membership.clinic_id)
+    return patient, shown
 
 
 def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None,

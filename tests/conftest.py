@@ -425,7 +425,12 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     observation = relatives.observe(access, ObservationKind.WORRY, "Sover dårlig.")
     quick = conversations.add_quick_answer(world.clinic_a.id, "Takk", "Takk for meldingen.",
                                            world.coordinator_a)
-    return {"patient_id": world.patient_x.id, "appointment_id": appointment.id,
+    from server.plans import crisis
+
+    plan = crisis.save(world.patient_x, crisis.PlanInput(
+        texts={"warning_signs": "Sover dårlig."},
+        contacts=[crisis.Contact("Søster Line", "912 34 000")]), world.patient_x.user, None)
+    return {"number": plan.version, "patient_id": world.patient_x.id, "appointment_id": appointment.id,
             "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,
             "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token",
             "passkey_id": 999, "session_id": 999, "filename": "icon-192.png", "lang": "nb",

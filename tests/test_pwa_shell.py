@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 
 import pytest
@@ -73,12 +74,14 @@ def test_offline_page_for_unknown_language_is_404(client: Client) -> None:
     assert client.get("/offline/de").status_code == 404
 
 
-def test_only_the_opted_in_appointment_list_is_ever_cached(client: Client, world: World) -> None:
+def test_only_the_opted_in_pages_are_ever_cached(client: Client, world: World) -> None:
+    """The appointment list and the crisis plan, each only after its own "keep on this
+    phone"; nothing of staff."""
     body = (PROJECT_ROOT / "pwa" / "sw.js").read_text()
     assert "/staff" not in body
-    assert body.count('"/me/') == 1 and 'const KEEP_PATH = "/me/appointments/";' in body
+    assert sorted(re.findall(r'"(/me/[^"]*)"', body)) == ["/me/appointments/", "/me/crisis-plan"]
     # The personal copy is written only while the per-device choice is on.
-    assert "await keeping()" in body
+    assert "await keeping(kept)" in body and body.count("PERSONAL_CACHE)).put(") == 2
     sign_in_as(client, world.patient_x.user)
     assert client.get("/me/").headers["Cache-Control"] == "no-store"
 

@@ -2,7 +2,7 @@
 
 # The care team keeps its tables in its own package (server/care_team); registering them
 # here puts them on the same metadata, for Alembic and the tests; so do the conversations
-# (server/messages).
+# (server/messages) and the plans (server/plans).
 from server.care_team import models as _care_team_models  # noqa: F401
 from server.messages import models as _messages_models  # noqa: F401
 from server.models.access_log import AccessLogEntry, AccessTarget
@@ -67,6 +67,7 @@ from server.models.take_home import (
 )
 from server.models.user import Role, User
 from server.models.worklist import WorkEventKind, WorkItem, WorkItemEvent, WorkKind, WorkStatus
+from server.plans import models as _plans_models  # noqa: F401
 
 __all__ = [
     "ConsentMethod",

@@ -36,6 +36,7 @@ class AccessTarget(enum.Enum):
     CONVERSATION = "conversation"  # the patient's messages to and from the care team
     OBSERVATIONS = "observations"  # what a relative told the team, and the team's answers
     EXPORT = "export"  # the patient downloaded all their information (the one own read logged)
+    CRISIS_PLAN = "crisis_plan"  # the crisis plan, or one of its earlier versions
 
 
 class AccessLogEntry(Base):

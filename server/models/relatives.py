@@ -30,6 +30,7 @@ class RelativeScope(enum.Enum):
     OBSERVATIONS = "observations"  # send observations to the care team
     NO_SHOW_CONTACT = "no_show_contact"  # may be contacted by the clinic after a missed appointment
     CARE_TEAM = "care_team"  # see the care team's contacts (server/care_team)
+    CRISIS_PLAN = "crisis_plan"  # see the crisis plan (server/plans)
 
 
 class InviteStatus(enum.Enum):

@@ -41,7 +41,8 @@ def _shell_version() -> str:
     cached = current_app.extensions.get("folge_shell_version")
     if cached is None:
         digest = hashlib.sha256()
-        for name in (*SHELL_FILES, "pwa/sw.js", "templates/pwa/offline.html"):
+        for name in (*SHELL_FILES, "pwa/sw.js", "templates/pwa/offline.html",
+                     "templates/plans/_numbers.html"):
             digest.update(Path(PROJECT_ROOT, name).read_bytes())
         cached = digest.hexdigest()[:12]
         if not current_app.debug:

@@ -18,6 +18,7 @@ from server.forms.staff_appointments import AttendanceForm
 from server.messages import conversations
 from server.models import AccessTarget, WorkKind
 from server.models.base import utcnow
+from server.plans import crisis
 from server.services import accounts, appointments, feedback, relatives, take_home, today, worklist
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
@@ -107,6 +108,7 @@ def patient(patient_id: int) -> str:
         accesses=relatives.accesses_of_patient(profile), observations=observations,
         observation_map={o.id: o for o in observations}, today=oslo_today(),
         titles=feedback_titles(), language_names=LANGUAGE_NAMES, now=utcnow(),
+        crisis_plan=crisis.current(profile),
     )
 
 

@@ -3,9 +3,10 @@
 // a copy kept on this phone is deleted.
 const signedOut = new URLSearchParams(location.search).has("signed_out");
 if (signedOut) {
-  // What this phone kept for the person who signed out: the appointment copy's switch,
-  // requests waiting for a connection, and drafts of forms (drafts.js).
+  // What this phone kept for the person who signed out: the switches of the copies kept
+  // (appointments, crisis plan), requests waiting for a connection, and drafts (drafts.js).
   localStorage.removeItem("folge-keep-appointments");
+  localStorage.removeItem("folge-keep-crisis-plan");
   localStorage.removeItem("folge-waiting-requests");
   Object.keys(localStorage).filter((key) => key.startsWith("folge-draft:"))
     .forEach((key) => localStorage.removeItem(key));

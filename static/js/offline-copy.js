@@ -1,10 +1,10 @@
-// "Keep my appointments on this phone": an opt-in per device. The choice lives
-// in this browser only; the service worker keeps the copy and deletes it on
-// sign-out or when the box is unticked.
-const box = document.querySelector("[data-offline-copy]");
-const KEY = "folge-keep-appointments";
-
-if (box && "serviceWorker" in navigator && "caches" in window) {
+// "Keep on this phone": an opt-in per device and per page (data-offline-copy names which:
+// "crisis-plan", or empty for the appointment list). The choice lives in this browser only;
+// the service worker keeps the copy and deletes it on sign-out or when the box is unticked.
+for (const box of document.querySelectorAll("[data-offline-copy]")) {
+  const what = box.dataset.offlineCopy || "appointments";
+  const KEY = `folge-keep-${what}`;
+  if (!("serviceWorker" in navigator && "caches" in window)) continue;
   const toggle = box.querySelector("[data-offline-toggle]");
   const status = box.querySelector("[data-offline-status]");
   const say = (which) => {
@@ -21,7 +21,7 @@ if (box && "serviceWorker" in navigator && "caches" in window) {
     const kept = await new Promise((resolve) => {
       const channel = new MessageChannel();
       channel.port1.onmessage = (event) => resolve(Boolean(event.data && event.data.kept));
-      worker.postMessage({ type: "keep-appointments", on: wanted }, [channel.port2]);
+      worker.postMessage({ type: "keep", what, on: wanted }, [channel.port2]);
       setTimeout(() => resolve(false), 10000);
     });
     toggle.checked = kept;

@@ -1,0 +1,37 @@
+"""The crisis plan's form: five steps in the patient's words, up to five people to contact."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, FieldList, FormField, HiddenField, StringField, TextAreaField
+from wtforms import Form as PlainForm
+from wtforms.validators import Length
+
+from server.forms.base import Form
+from server.plans.crisis import CONTACTS_MAX, NAME_MAX, TEXT_MAX
+
+_TOO_LONG = _l("Please keep it under %(max)d characters.")
+
+
+def _text(label: str) -> TextAreaField:
+    return TextAreaField(label, validators=[Length(max=TEXT_MAX, message=_TOO_LONG)])
+
+
+class ContactForm(PlainForm):
+    """One person or place to contact (a part of CrisisPlanForm; its CSRF is the parent's)."""
+
+    name = StringField(_l("Who"), validators=[Length(max=NAME_MAX, message=_TOO_LONG)])
+    phone = StringField(_l("Phone number"), validators=[Length(max=40, message=_TOO_LONG)])
+
+
+class CrisisPlanForm(Form):
+    warning_signs = _text(_l("1. Signs that things are getting worse"))
+    self_help = _text(_l("2. What I can do myself"))
+    helpers = _text(_l("3. People and places that help me"))
+    contacts = FieldList(FormField(ContactForm), min_entries=CONTACTS_MAX,
+                         max_entries=CONTACTS_MAX)
+    meet = _text(_l("6. How I want to be met"))
+    naloxone = _text(_l("7. Where my naloxone (nose spray) is"))
+    shared_with_team = BooleanField(_l("My care team may read my crisis plan"), default=True)
+    #: The version the person started from; a save on top of a newer one is refused.
+    based_on = HiddenField()
