@@ -525,7 +525,7 @@ def seed_clinic_day() -> int:
     patients = {p.user.display_name: p for p in db.session.scalars(select(PatientProfile))}
     now = utcnow()
     today = now.astimezone(ZoneInfo("Europe/Oslo")).date()
-    first, last = to_utc(today, time(0, 5)), to_utc(today, time(23, 30))
+    first, last = to_utc(today, time(0, 0)), to_utc(today, time(23, 30))
     made = 0
     for name, minutes, service_name, role in CLINIC_DAY:
         patient = patients.get(name)
@@ -545,6 +545,36 @@ def seed_clinic_day() -> int:
     return made
 
 
+def seed_crisis_plan() -> int:
+    """Kari's crisis plan, written with her coordinator and changed once by herself, so the
+    demo shows two versions. Once."""
+    from server.plans import crisis
+    from server.plans.models import CrisisPlanVersion
+
+    if db.session.scalar(select(CrisisPlanVersion.id).limit(1)) is not None:
+        return 0
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    coordinator = db.session.scalar(select(User).where(
+        User.email == "koordinator@demo.folge.test"))
+    if kari is None or coordinator is None:
+        return 0
+    texts = {
+        "warning_signs": "Jeg slutter å svare på telefonen og blir liggende.\n"
+                         "Jeg sover dårlig flere netter på rad.",
+        "self_help": "Gå en tur rundt vannet. Ringe søsteren min.",
+        "helpers": "Kafeen på Torget. Treningen på onsdager.",
+        "meet": "Snakk rolig til meg. Ikke ring moren min.",
+        "naloxone": "I den øverste skuffen på badet, og en i vesken.",
+    }
+    contacts = [crisis.Contact("Søster Rita", "945 67 890")]
+    first = crisis.save(kari, crisis.PlanInput(texts={**texts, "meet": "Snakk rolig til meg."},
+                                               contacts=contacts), coordinator, None)
+    crisis.save(kari, crisis.PlanInput(texts=texts, contacts=contacts), kari.user,
+                first.version)
+    return 2
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
@@ -559,6 +589,7 @@ def seed() -> bool:
         seed_messages()
         seed_figures()
         seed_clinic_day()
+        seed_crisis_plan()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -582,4 +613,5 @@ def seed() -> bool:
     seed_messages()
     seed_figures()
     seed_clinic_day()
+    seed_crisis_plan()
     return True

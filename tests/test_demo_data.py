@@ -64,3 +64,22 @@ def test_the_check_in_names_the_time_of_the_meeting(client: Client, app: Flask) 
     with app.test_request_context(headers={"Accept-Language": "en"}):
         when = local_datetime(invitation.appointment.starts_at, "long")
     assert f"How was your meeting on {when}?" in page
+
+
+def test_the_demo_has_a_clinic_day_and_karis_crisis_plan(client: Client, app: Flask) -> None:
+    from server.plans import crisis
+
+    demo.seed()
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    assert kari is not None
+    assert [v.version for v in crisis.versions(kari)] == [2, 1]
+    sign_in_as(client, kari.user)
+    page = client.get("/me/crisis-plan").text
+    assert "Ikke ring moren min." in page and 'href="tel:+4794567890"' in page
+    doctor = db.session.scalar(select(User).where(User.email == "lege@demo.folge.test"))
+    assert doctor is not None
+    staff = app.test_client()
+    sign_in_as(staff, doctor)  # type: ignore[arg-type]
+    today = staff.get("/staff/?who=all").text
+    assert today.count('value="attended"') >= 2  # two (late at night three) have started
