@@ -255,3 +255,15 @@ WORK_KINDS: dict[str, LazyString] = {
     WorkKind.RELATIVE_OBSERVATION.value: _l("From a relative"),
     WorkKind.STOPPED_USING.value: _l("Stopped using Følge"),
 }
+
+#: "Before my appointment": what the patient can tick to talk about (server/plans/agenda.py).
+TALK_TOPICS: dict[str, LazyString] = {
+    "medication": _l("My medication and dose"),
+    "side_effects": _l("Side effects"),
+    "take_home": _l("Take-home doses"),
+    "control": _l("Control measures, such as a blood or hair sample instead of urine"),
+    "housing": _l("Housing"),
+    "work_money": _l("Work and money"),
+    "health": _l("My health otherwise"),
+    "relatives": _l("My relatives"),
+}

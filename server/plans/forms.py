@@ -8,6 +8,8 @@ from wtforms import Form as PlainForm
 from wtforms.validators import Length
 
 from server.forms.base import Form
+from server.forms.common import MultiCheckboxField, options
+from server.labels import TALK_TOPICS
 from server.plans.crisis import CONTACTS_MAX, NAME_MAX, TEXT_MAX
 
 _TOO_LONG = _l("Please keep it under %(max)d characters.")
@@ -35,3 +37,20 @@ class CrisisPlanForm(Form):
     shared_with_team = BooleanField(_l("My care team may read my crisis plan"), default=True)
     #: The version the person started from; a save on top of a newer one is refused.
     based_on = HiddenField()
+
+
+class WishesForm(Form):
+    """Before my appointment: what I want to talk about."""
+
+    topics = MultiCheckboxField(_l("What do you want to talk about?"), choices=[])
+    text = TextAreaField(_l("In your own words (if you want)"),
+                         validators=[Length(max=1000, message=_TOO_LONG)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.topics.choices = options(TALK_TOPICS.items())
+
+
+class AgreedForm(Form):
+    agreed = TextAreaField(_l("What we agreed, one point per line, in plain words"),
+                           validators=[Length(max=7000, message=_TOO_LONG)])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from server.models.appointment import Appointment
     from server.models.patient import PatientProfile
     from server.models.user import User
 
@@ -35,3 +36,33 @@ class CrisisPlanVersion(Base):
 
     patient: Mapped[PatientProfile] = relationship()
     saved_by: Mapped[User] = relationship()
+
+
+class AppointmentAgenda(Base):
+    """"Before my appointment": what the patient wants to talk about at one clinic
+    appointment, and afterwards "what we agreed", item by item, as staff wrote it."""
+
+    __tablename__ = "appointment_agenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
+    #: Ticked topics (server/plans/agenda.py, TOPICS) and the patient's own words.
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: "app" or "sms": how the patient told us.
+    via: Mapped[str] = mapped_column(String(8), default="app")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: After the appointment: what was agreed, one point per item, in plain words.
+    agreed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: When the patient first opened what was agreed.
+    agreed_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agreed_by: Mapped[User | None] = relationship()
+    appointment: Mapped[Appointment] = relationship()
+
+    @property
+    def has_wishes(self) -> bool:
+        return bool(self.topics or self.text)

@@ -40,6 +40,7 @@ from server.models import (
 )
 from server.models.base import utcnow
 from server.notify.letter import FONT, clinic_document, latin1, small_print
+from server.plans.models import AppointmentAgenda, CrisisPlanVersion
 from server.services.phone_numbers import display_mobile
 
 #: Columns never given out: they protect the account, and mean nothing to a person.
@@ -89,6 +90,8 @@ def collect(patient: PatientProfile) -> Export:
         "messages": list(db.session.scalars(select(ConversationMessage).where(
             ConversationMessage.conversation_id.in_(ids)).order_by(ConversationMessage.id)))
         if ids else [],
+        "crisis_plan_versions": _of_patient(CrisisPlanVersion, pid, CrisisPlanVersion.version),
+        "before_appointments": _of_patient(AppointmentAgenda, pid),
         "access_log": _of_patient(AccessLogEntry, pid),
     }
     return Export(patient, utcnow(), rows)
@@ -180,6 +183,20 @@ def _lines(export: Export) -> list[tuple[str, list[str]]]:
             f"{_when(o.created_at)}: {o.text}" for o in rows["relative_observations"]]),
         (_("Messages"), [
             f"{_when(m.created_at)}, {who(m.author_id)}: {m.body}" for m in rows["messages"]]),
+        (_("My crisis plan"), [
+            _("Version %(n)d, saved %(when)s by %(who)s.", n=v.version, when=_when(v.saved_at),
+              who=who(v.saved_by_id)) + " " + " ".join(
+                  text for text in (v.content.get(k, "") for k in
+                                    ("warning_signs", "self_help", "helpers", "meet",
+                                     "naloxone")) if text) + "".join(
+                  f" {c.get('name', '')} {c.get('phone', '')}."
+                  for c in v.content.get("contacts", []))
+            for v in rows["crisis_plan_versions"]]),
+        (_("Before my appointments, and what we agreed"), [
+            " ".join(filter(None, [
+                ", ".join(str(labels.TALK_TOPICS.get(t, t)) for t in g.topics), g.text,
+                (_("What we agreed:") + " " + "; ".join(g.agreed)) if g.agreed else ""]))
+            for g in rows["before_appointments"]]),
         (_("Who has seen my information"), [
             f"{_when(e.at)}: {who(e.viewer_user_id)}, "
             f"{labels.ACCESS_TARGETS[e.target]}" for e in rows["access_log"]]),

@@ -12,8 +12,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from server import labels, policy
 from server.care_team import team
 from server.forms.appointments import CannotComeForm, NewTimeForm
-from server.forms.common import ConfirmForm
+from server.forms.common import ConfirmForm, attach_error
 from server.models import Appointment, PatientAnswer
+from server.plans import agenda
+from server.plans.forms import WishesForm
 from server.services import appointments
 from server.services.calendar_export import appointment_ics
 from server.services.errors import DomainError
@@ -50,8 +52,34 @@ def past() -> str:
 @bp.get("/<int:appointment_id>")
 def show(appointment_id: int) -> str:
     appointment = policy.get_own_appointment_or_404(appointment_id)
-    return render_template("appointments/show.html", appointment=appointment, form=ConfirmForm(),
-                           number=team.number_for_appointment(appointment))
+    talk = agenda.for_appointment(appointment)
+    page = render_template("appointments/show.html", appointment=appointment, form=ConfirmForm(),
+                           number=team.number_for_appointment(appointment), talk=talk,
+                           may_ask=agenda.may_ask(appointment))
+    if talk is not None:
+        agenda.mark_agreed_read(talk)  # after the page could show it as new
+    return page
+
+
+@bp.route("/<int:appointment_id>/before", methods=["GET", "POST"])
+def before(appointment_id: int) -> str | WerkzeugResponse:
+    """Before my appointment: what I want to talk about, and the three questions to ask."""
+    appointment = policy.get_own_appointment_or_404(appointment_id)
+    talk = agenda.for_appointment(appointment)
+    form = WishesForm(data={"topics": talk.topics, "text": talk.text} if talk else None)
+    if not agenda.may_ask(appointment):
+        flash(_("This appointment has started or is not at the clinic."), "info")
+        return redirect(url_for("appointments.show", appointment_id=appointment_id))
+    if form.validate_on_submit():
+        try:
+            agenda.save_wishes(appointment, list(form.topics.data or []), form.text.data or "")
+        except DomainError as exc:
+            if not attach_error(form, exc):
+                form.text.errors = [str(exc.message)]
+        else:
+            flash(_("Thank you. The clinic sees it before your appointment."), "success")
+            return redirect(url_for("appointments.show", appointment_id=appointment_id))
+    return render_template("appointments/before.html", appointment=appointment, form=form)
 
 
 def call_back_text(appointment: Appointment) -> str:

@@ -18,7 +18,7 @@ from server.forms.staff_appointments import AttendanceForm
 from server.messages import conversations
 from server.models import AccessTarget, WorkKind
 from server.models.base import utcnow
-from server.plans import crisis
+from server.plans import agenda, crisis
 from server.services import accounts, appointments, feedback, relatives, take_home, today, worklist
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
@@ -61,7 +61,9 @@ def home() -> str:
         # The rows' labels in the reader's language, looked up once rather than per row.
         names={group: {key: str(text) for key, text in table.items()} for group, table in (
             ("service", labels.STAFF_SERVICES), ("meeting", labels.MEETINGS),
-            ("answer", labels.STAFF_ANSWERS), ("attendance", labels.ATTENDANCE))})
+            ("answer", labels.STAFF_ANSWERS), ("attendance", labels.ATTENDANCE),
+            ("talk", labels.TALK_TOPICS))},
+        talks=agenda.for_appointments([a.id for a in rows]))
 
 
 @bp.get("/patients")

@@ -14,6 +14,9 @@ from server import policy
 from server.forms.common import ConfirmForm
 from server.forms.staff_appointments import AppointmentForm, AttendanceForm, ImportForm
 from server.models import AccessTarget, Appointment, Attendance, MeetingKind, ServiceKind
+from server.models.base import utcnow
+from server.plans import agenda
+from server.plans.forms import AgreedForm
 from server.services import appointments, csv_import, outbox, worklist
 from server.services.errors import DomainError
 from server.services.local_time import to_utc
@@ -80,7 +83,35 @@ def show(appointment_id: int) -> str:
         "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
         attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
         work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
+        talk=agenda.for_appointment(appointment), agreed_form=_agreed_form(appointment),
+        started=appointment.starts_at <= utcnow(),
     )
+
+
+def _agreed_form(appointment: Appointment) -> AgreedForm:
+    talk = agenda.for_appointment(appointment)
+    return AgreedForm(data={"agreed": "\n".join(talk.agreed)} if talk and talk.agreed else None)
+
+
+@bp.post("/appointments/<int:appointment_id>/agreed")
+def agreed(appointment_id: int) -> str | WerkzeugResponse:
+    """After the appointment: what was agreed, in plain words; the patient reads it."""
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    form = AgreedForm()
+    if form.validate_on_submit():
+        try:
+            agenda.save_agreed(appointment, form.agreed.data or "", current_user)
+        except DomainError as exc:
+            form.agreed.errors = [str(exc.message)]
+        else:
+            flash(_("Saved. The patient can read what you agreed in the app."), "success")
+            return redirect(url_for("staff_appointments.show", appointment_id=appointment_id))
+    return render_template(
+        "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
+        attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
+        work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
+        talk=agenda.for_appointment(appointment), agreed_form=form,
+        started=appointment.starts_at <= utcnow())
 
 
 @bp.route("/appointments/<int:appointment_id>/edit", methods=["GET", "POST"])

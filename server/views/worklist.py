@@ -24,6 +24,7 @@ from server.models import AccessTarget, PatientProfile, User, WorkItem, WorkKind
 from server.models.base import utcnow
 from server.notify.letter import render_letters_pdf
 from server.numbers import row_id
+from server.plans import agenda
 from server.services import letters, relatives, take_home, worklist
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
@@ -108,7 +109,9 @@ def _summary(clinic_ids: list[int]) -> dict[str, object]:
                         + gap_patients, AccessTarget.CARE_TEAM)
     policy.record_reads([t.patient for t in incoming], AccessTarget.TRANSFER)
     policy.record_reads([c.patient for c in late], AccessTarget.CONVERSATION)
-    return {"requests": requests, "waiting": waiting, "incoming": incoming, "gaps": gaps,
+    talks = agenda.tomorrow_with_wishes(clinic_ids)
+    policy.record_reads([t.appointment.patient for t in talks], AccessTarget.APPOINTMENT)
+    return {"talks": talks, "requests": requests, "waiting": waiting, "incoming": incoming, "gaps": gaps,
             "gap_patients": gap_patients, "late_conversations": late}
 
 

@@ -1,0 +1,123 @@
+"""Before my appointment (samvalg): what the patient wants to talk about at a clinic
+appointment, and, afterwards, what was agreed, in plain words, item by item.
+
+The patient writes before the appointment starts; staff write "what we agreed" once it has
+started. Both go through the loaders in server/policy.py (the patient's own appointment, or
+an appointment of a patient of my clinic, logged as the appointment).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from server.extensions import db
+from server.models import Appointment, AppointmentStatus, PatientProfile, ServiceKind, User
+from server.models.base import utcnow
+from server.plans.models import AppointmentAgenda
+from server.services.errors import DomainError
+
+TOPICS = ("medication", "side_effects", "take_home", "control", "housing", "work_money",
+          "health", "relatives")
+TEXT_MAX = 1000
+AGREED_ITEMS_MAX = 20
+AGREED_ITEM_MAX = 300
+
+
+class AgendaError(DomainError):
+    """Wishes or agreements that cannot be stored as given."""
+
+
+def may_ask(appointment: Appointment) -> bool:
+    """The patient can say what they want to talk about: a clinic appointment not yet begun."""
+    return (appointment.service is ServiceKind.CLINIC and not appointment.is_cancelled
+            and appointment.starts_at > utcnow())
+
+
+def for_appointment(appointment: Appointment) -> AppointmentAgenda | None:
+    return db.session.scalar(select(AppointmentAgenda).where(
+        AppointmentAgenda.appointment_id == appointment.id))
+
+
+def for_appointments(ids: list[int]) -> dict[int, AppointmentAgenda]:
+    """Agendas of these appointments, in one query (Today)."""
+    if not ids:
+        return {}
+    return {a.appointment_id: a for a in db.session.scalars(
+        select(AppointmentAgenda).where(AppointmentAgenda.appointment_id.in_(ids)))}
+
+
+def _agenda(appointment: Appointment) -> AppointmentAgenda:
+    found = for_appointment(appointment)
+    if found is None:
+        found = AppointmentAgenda(appointment_id=appointment.id,
+                                  patient_id=appointment.patient_id, topics=[], text="",
+                                  agreed=[])
+        db.session.add(found)
+    return found
+
+
+def save_wishes(appointment: Appointment, topics: list[str], text: str,
+                via: str = "app") -> AppointmentAgenda:
+    """What the patient wants to talk about (replaces what they wrote before). Commits."""
+    if not may_ask(appointment):
+        raise AgendaError(_l("This appointment has started or is not at the clinic."),
+                          "closed")
+    if any(t not in TOPICS for t in topics):
+        raise AgendaError(_l("Choose from the list."), "bad_topic", "topics")
+    clean = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
+    if len(clean) > TEXT_MAX:
+        raise AgendaError(_l("Please keep it under %(n)d characters.", n=TEXT_MAX), "too_long",
+                          "text")
+    if not topics and not clean:
+        raise AgendaError(_l("Tick something, or write in your own words."), "empty", "text")
+    agenda = _agenda(appointment)
+    agenda.topics = [t for t in TOPICS if t in topics]
+    agenda.text = clean
+    agenda.via = via
+    agenda.updated_at = utcnow()
+    db.session.commit()
+    return agenda
+
+
+def save_agreed(appointment: Appointment, text: str, by: User) -> AppointmentAgenda:
+    """"What we agreed", one point per line, once the appointment has started. Commits."""
+    if appointment.starts_at > utcnow():
+        raise AgendaError(_l("Write what was agreed once the appointment has started."),
+                          "future", "agreed")
+    items = [line.strip() for line in text.splitlines() if line.strip()]
+    if not items:
+        raise AgendaError(_l("Write at least one point, one per line."), "empty", "agreed")
+    if len(items) > AGREED_ITEMS_MAX or any(len(i) > AGREED_ITEM_MAX for i in items):
+        raise AgendaError(_l("Write at most %(n)d points of at most %(m)d characters each.",
+                             n=AGREED_ITEMS_MAX, m=AGREED_ITEM_MAX), "too_long", "agreed")
+    agenda = _agenda(appointment)
+    agenda.agreed = items
+    agenda.agreed_at = utcnow()
+    agenda.agreed_by_id = by.id
+    agenda.agreed_read_at = None  # changed: new to the patient again
+    db.session.commit()
+    return agenda
+
+
+def mark_agreed_read(agenda: AppointmentAgenda) -> None:
+    if agenda.agreed and agenda.agreed_read_at is None:
+        agenda.agreed_read_at = utcnow()
+        db.session.commit()
+
+
+def tomorrow_with_wishes(clinic_ids: list[int]) -> list[AppointmentAgenda]:
+    """Appointments in the next two days whose patient said what to talk about (the
+    worklist's mark the day before)."""
+    now = utcnow()
+    return list(db.session.scalars(
+        select(AppointmentAgenda).join(Appointment)
+        .where(Appointment.clinic_id.in_(clinic_ids), Appointment.starts_at >= now,
+               Appointment.starts_at < now + timedelta(days=2),
+               Appointment.status != AppointmentStatus.CANCELLED)
+        .options(joinedload(AppointmentAgenda.appointment).joinedload(Appointment.patient)
+                 .joinedload(PatientProfile.user))
+        .order_by(Appointment.starts_at)))

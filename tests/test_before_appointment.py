@@ -1,0 +1,102 @@
+"""Before my appointment: the patient says what to talk about; staff see it on the
+appointment, on Today and on the worklist; afterwards staff write what was agreed, and the
+patient reads it."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import time, timedelta
+
+from server.extensions import db
+from server.models import ServiceKind
+from server.models.base import utcnow
+from server.plans import agenda
+from server.services.local_time import oslo_today, to_utc
+from tests.conftest import Client, Factory, World, sign_in_as
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.text)))
+
+
+def clinic_appointment(make: Factory, world: World, **fields):  # type: ignore[no-untyped-def]
+    return make.appointment(world.patient_x, service=ServiceKind.CLINIC, **fields)
+
+
+def test_the_patient_says_what_to_talk_about_and_staff_see_it(
+        client: Client, world: World, make: Factory, new_client) -> None:  # type: ignore[no-untyped-def]
+    appointment = clinic_appointment(make, world, starts_in=timedelta(hours=20))
+    sign_in_as(client, world.patient_x.user)
+    page = client.get(f"/me/appointments/{appointment.id}")
+    assert f'href="/me/appointments/{appointment.id}/before"' in page.text
+    form = client.get(f"/me/appointments/{appointment.id}/before").text
+    assert "What are my options?" in form and "What happens now?" in form
+    response = client.submit(f"/me/appointments/{appointment.id}/before",
+                             {"topics": ["take_home", "control"],
+                              "text": "Kan jeg slippe urinprøve?"})
+    assert response.status_code == 302
+    shown = text(client.get(f"/me/appointments/{appointment.id}"))
+    assert "You want to talk about: Take-home doses, Control measures" in shown
+    staff = new_client()
+    sign_in_as(staff, world.doctor_a)
+    on_appointment = text(staff.get(f"/staff/appointments/{appointment.id}"))
+    assert "Kan jeg slippe urinprøve?" in on_appointment and "Take-home doses" in on_appointment
+    if to_utc(oslo_today() + timedelta(days=2), time(0)) > appointment.starts_at:
+        today = text(staff.get("/staff/?who=all"))
+        assert "Wants to talk about: Take-home doses, Control measures" in today
+    worklist = text(staff.get("/staff/worklist"))
+    assert "Xena Pasient" in worklist and "Kan jeg slippe urinprøve?" in worklist
+
+
+def test_bad_wishes_are_explained_and_nothing_is_stored(client: Client, world: World,
+                                                        make: Factory) -> None:
+    appointment = clinic_appointment(make, world)
+    gp = make.appointment(world.patient_x, service=ServiceKind.GP)
+    sign_in_as(client, world.patient_x.user)
+    empty = client.submit(f"/me/appointments/{appointment.id}/before", {})
+    assert "Tick something, or write in your own words." in empty.text
+    odd = client.submit(f"/me/appointments/{appointment.id}/before", {"topics": "weather",
+                                                                       "text": "Hei"})
+    assert odd.status_code == 200 and "Hei" in odd.text
+    long = client.submit(f"/me/appointments/{appointment.id}/before", {"text": "x" * 1001})
+    assert "under 1000 characters" in long.text
+    assert agenda.for_appointment(appointment) is None
+    # Only clinic appointments ahead: the GP's is not the clinic's to prepare.
+    assert client.get(f"/me/appointments/{gp.id}/before").status_code == 302
+
+
+def test_what_we_agreed_after_the_appointment(client: Client, world: World, make: Factory,
+                                              new_client) -> None:  # type: ignore[no-untyped-def]
+    appointment = clinic_appointment(make, world)
+    sign_in_as(client, world.doctor_a)
+    early = client.submit(f"/staff/appointments/{appointment.id}/agreed",
+                          {"agreed": "Ny time om to uker"},
+                          page=f"/staff/appointments/{appointment.id}")
+    assert "once the appointment has started" in early.text
+    appointment.starts_at = utcnow() - timedelta(minutes=40)
+    db.session.commit()
+    client.submit(f"/staff/appointments/{appointment.id}/agreed",
+                  {"agreed": "Vi prøver blodprøve neste gang.\n\nNy time om to uker."},
+                  page=f"/staff/appointments/{appointment.id}")
+    talk = agenda.for_appointment(appointment)
+    assert talk is not None and talk.agreed == ["Vi prøver blodprøve neste gang.",
+                                                "Ny time om to uker."]
+    patient = new_client()
+    sign_in_as(patient, world.patient_x.user)
+    page = text(patient.get(f"/me/appointments/{appointment.id}"))
+    assert "What we agreed New" in page and "Vi prøver blodprøve neste gang." in page
+    db.session.refresh(talk)
+    assert talk.agreed_read_at is not None
+    assert "What we agreed New" not in text(patient.get(f"/me/appointments/{appointment.id}"))
+
+
+def test_other_patients_and_clinics_are_refused(client: Client, world: World,
+                                                make: Factory) -> None:
+    appointment = clinic_appointment(make, world)
+    sign_in_as(client, world.patient_y.user)
+    assert client.get(f"/me/appointments/{appointment.id}/before").status_code == 404
+    sign_in_as(client, world.nurse_b)
+    token = client.csrf_token("/staff/")
+    assert client.post(f"/staff/appointments/{appointment.id}/agreed",
+                       data={"csrf_token": token, "agreed": "x"}).status_code == 404
