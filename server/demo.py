@@ -572,6 +572,15 @@ def seed_crisis_plan() -> int:
                                                contacts=contacts), coordinator, None)
     crisis.save(kari, crisis.PlanInput(texts=texts, contacts=contacts), kari.user,
                 first.version)
+    # Before her next clinic appointment (tomorrow): what she wants to talk about.
+    from server.plans import agenda
+
+    upcoming = db.session.scalars(select(Appointment).where(
+        Appointment.patient_id == kari.id, Appointment.service == ServiceKind.CLINIC,
+        Appointment.starts_at > utcnow()).order_by(Appointment.starts_at)).first()
+    if upcoming is not None and agenda.may_ask(upcoming):
+        agenda.save_wishes(upcoming, ["take_home", "control"],
+                           "Jeg vil gjerne snakke om å ta blodprøve i stedet for urinprøve.")
     return 2
 
 
