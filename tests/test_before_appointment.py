@@ -100,3 +100,39 @@ def test_other_patients_and_clinics_are_refused(client: Client, world: World,
     token = client.csrf_token("/staff/")
     assert client.post(f"/staff/appointments/{appointment.id}/agreed",
                        data={"csrf_token": token, "agreed": "x"}).status_code == 404
+
+
+def test_what_we_agreed_reaches_sms_and_letter_patients(world: World, make: Factory) -> None:
+    from sqlalchemy import select
+
+    from server.models import Channel, MessagePurpose, OutboxMessage
+    from server.notify.texts import render
+
+    world.clinic_a.offered_channels = [Channel.PUSH.value, Channel.SMS.value,
+                                       Channel.LETTER.value]
+    db.session.commit()
+    for channels in ([Channel.SMS.value], [Channel.LETTER.value]):
+        world.patient_x.contact_channels = channels
+        db.session.commit()
+        appointment = clinic_appointment(make, world)
+        appointment.starts_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        agenda.save_agreed(appointment, "Vi prøver blodprøve neste gang.", world.doctor_a)
+        notice = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.purpose == MessagePurpose.AGREED,
+            OutboxMessage.appointment_id == appointment.id)).one()
+        assert notice.channels == channels
+        body = render("agreed", channels[0], notice.params, "en").body
+        if channels == [Channel.SMS.value]:
+            assert "notes from your appointment are ready" in body
+            assert "blodprøve" not in body  # the SMS says only that they are ready
+        else:
+            assert "This is what we agreed at your appointment" in body
+            assert "- Vi prøver blodprøve neste gang." in body
+        # A change the same day is in the same letter, not a second one.
+        agenda.save_agreed(appointment, "Vi prøver blodprøve neste gang.\nNy time om to uker.",
+                           world.doctor_a)
+        assert len(db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.purpose == MessagePurpose.AGREED,
+            OutboxMessage.appointment_id == appointment.id)).all()) == 1
+        assert agenda.agreed_items(appointment.id)[-1] == "Ny time om to uker."

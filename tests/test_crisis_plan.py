@@ -133,3 +133,24 @@ def test_a_relative_needs_the_crisis_plan_scope(client: Client, world: World) ->
     entry = db.session.scalars(select(AccessLogEntry).where(
         AccessLogEntry.target == AccessTarget.CRISIS_PLAN)).one()
     assert entry.viewer_role == "relative"
+
+
+def test_the_plan_prints_as_a_pdf_with_the_same_words(client: Client, world: World) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    saved_plan(world)
+    world.patient_x.user.language = "en"  # the PDF is in the patient's language
+    db.session.commit()
+    sign_in_as(client, world.patient_x.user)
+    response = client.get("/me/crisis-plan/crisis-plan.pdf")
+    assert response.mimetype == "application/pdf"
+    words = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    for expected in ("When things get hard", "Xena Pasient", "Sover dårlig.", "Mamma: 22 33 44 55",
+                     "call 113", "116 117", "My naloxone is: I vesken.",
+                     "1. Call 113. Say you think it is an overdose."):
+        assert expected in words, expected
+    sign_in_as(client, world.doctor_a)
+    staff_copy = client.get(f"/staff/patients/{world.patient_x.id}/crisis-plan.pdf")
+    assert staff_copy.mimetype == "application/pdf"

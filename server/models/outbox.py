@@ -39,6 +39,7 @@ class MessagePurpose(enum.Enum):
     TRANSFER = "transfer"  # the follow-up is proposed to move, or has moved, to another clinic
     MESSAGE = "message"  # to the patient: the team wrote in a conversation (server/messages)
     STAFF_MESSAGE = "staff_message"  # to a staff member, by email: a conversation waits
+    AGREED = "agreed"  # to the patient: the notes from an appointment ("what we agreed")
 
 
 class MessageStatus(enum.Enum):

@@ -51,6 +51,11 @@ def _values(template: str, params: dict[str, Any], now: datetime) -> dict[str, A
         from server.care_team.letters import team_sheet_values
 
         values.update(team_sheet_values(int(params["patient_id"])))
+    if template == "agreed" and "appointment_id" in params:
+        # What was agreed as it stands when the letter is printed.
+        from server.plans.agenda import agreed_items
+
+        values["items"] = agreed_items(int(params["appointment_id"]))
     if template == "message" and "message_id" in params:
         values.update(_message_values(int(params["message_id"])))
     if "starts_at" in params:

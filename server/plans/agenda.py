@@ -15,9 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
-from server.models import Appointment, AppointmentStatus, PatientProfile, ServiceKind, User
+from server.models import (
+    Appointment,
+    AppointmentStatus,
+    MessagePurpose,
+    PatientProfile,
+    ServiceKind,
+    User,
+)
 from server.models.base import utcnow
 from server.plans.models import AppointmentAgenda
+from server.services import outbox
 from server.services.errors import DomainError
 
 TOPICS = ("medication", "side_effects", "take_home", "control", "housing", "work_money",
@@ -99,8 +107,26 @@ def save_agreed(appointment: Appointment, text: str, by: User) -> AppointmentAge
     agenda.agreed_at = utcnow()
     agenda.agreed_by_id = by.id
     agenda.agreed_read_at = None  # changed: new to the patient again
+    _tell_patient(appointment)
     db.session.commit()
     return agenda
+
+
+def _tell_patient(appointment: Appointment) -> None:
+    """"The notes from your appointment are ready", once a day per appointment, on the
+    patient's channels (a letter carries the notes themselves)."""
+    outbox.enqueue(key=f"agreed:{appointment.id}:{utcnow().date().isoformat()}",
+                   purpose=MessagePurpose.AGREED, patient=appointment.patient,
+                   appointment=appointment, template="agreed",
+                   params={**outbox.appointment_params(appointment),
+                           "appointment_id": appointment.id})
+
+
+def agreed_items(appointment_id: int) -> list[str]:
+    """What was agreed at an appointment, for the letter that carries it."""
+    found = db.session.scalar(select(AppointmentAgenda).where(
+        AppointmentAgenda.appointment_id == appointment_id))
+    return list(found.agreed) if found else []
 
 
 def mark_agreed_read(agenda: AppointmentAgenda) -> None:

@@ -33,6 +33,26 @@ TEXT_MAX = 2000
 NAME_MAX = 100
 CONTACTS_MAX = 5
 
+#: The steps' headings, as the page, the form and the PDF show them.
+HEADINGS = {
+    "warning_signs": _l("1. Signs that things are getting worse"),
+    "self_help": _l("2. What I can do myself"),
+    "helpers": _l("3. People and places that help me"),
+    "contacts": _l("4. Whom I contact"),
+    "professionals": _l("5. Professionals and crisis lines"),
+    "meet": _l("6. How I want to be met"),
+    "overdose": _l("7. Overdose"),
+}
+#: First aid for an overdose, in four plain steps (step 7 of every plan).
+FIRST_AID = (
+    _l("Call 113. Say you think it is an overdose."),
+    _l("Give naloxone nose spray: one dose in one nostril."),
+    _l("Check the breathing. If the person breathes, put them on their side. If not, start "
+       "CPR as 113 tells you."),
+    _l("Stay until help comes. If the person does not wake up after 2 to 3 minutes, give one "
+       "more dose."),
+)
+
 #: Numbers every plan shows (step 5), whatever the patient wrote.
 EMERGENCY = "113"
 LEGEVAKT = "116117"

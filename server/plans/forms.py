@@ -10,12 +10,12 @@ from wtforms.validators import Length
 from server.forms.base import Form
 from server.forms.common import MultiCheckboxField, options
 from server.labels import TALK_TOPICS
-from server.plans.crisis import CONTACTS_MAX, NAME_MAX, TEXT_MAX
+from server.plans.crisis import CONTACTS_MAX, HEADINGS, NAME_MAX, TEXT_MAX
 
 _TOO_LONG = _l("Please keep it under %(max)d characters.")
 
 
-def _text(label: str) -> TextAreaField:
+def _text(label: object) -> TextAreaField:
     return TextAreaField(label, validators=[Length(max=TEXT_MAX, message=_TOO_LONG)])
 
 
@@ -27,12 +27,12 @@ class ContactForm(PlainForm):
 
 
 class CrisisPlanForm(Form):
-    warning_signs = _text(_l("1. Signs that things are getting worse"))
-    self_help = _text(_l("2. What I can do myself"))
-    helpers = _text(_l("3. People and places that help me"))
+    warning_signs = _text(HEADINGS["warning_signs"])
+    self_help = _text(HEADINGS["self_help"])
+    helpers = _text(HEADINGS["helpers"])
     contacts = FieldList(FormField(ContactForm), min_entries=CONTACTS_MAX,
                          max_entries=CONTACTS_MAX)
-    meet = _text(_l("6. How I want to be met"))
+    meet = _text(HEADINGS["meet"])
     naloxone = _text(_l("7. Where my naloxone (nose spray) is"))
     shared_with_team = BooleanField(_l("My care team may read my crisis plan"), default=True)
     #: The version the person started from; a save on top of a newer one is refused.

@@ -3,7 +3,7 @@ the care team's while the patient shares it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -12,7 +12,7 @@ from server import policy
 from server.forms.common import attach_error
 from server.models import AccessTarget, PatientProfile, RelativeScope
 from server.numbers import whole_number
-from server.plans import crisis
+from server.plans import crisis, crisis_pdf
 from server.plans.forms import CrisisPlanForm
 from server.plans.models import CrisisPlanVersion
 from server.services.errors import DomainError
@@ -33,7 +33,8 @@ def _numbers(patient: PatientProfile) -> dict[str, str]:
 def _plan_page(template: str, patient: PatientProfile, plan: CrisisPlanVersion | None,
                **extra: object) -> str:
     return render_template(template, patient=patient, plan=plan, numbers=_numbers(patient),
-                           steps=crisis.TEXT_STEPS, **extra)
+                           steps=crisis.TEXT_STEPS, headings=crisis.HEADINGS,
+                           first_aid=crisis.FIRST_AID, **extra)
 
 
 @bp.get("")
@@ -86,6 +87,22 @@ def edit() -> str | WerkzeugResponse:
     return _plan_page("plans/crisis_form.html", patient, latest, form=form, changed=changed)
 
 
+def _pdf(patient: PatientProfile, plan: CrisisPlanVersion) -> Response:
+    response = Response(crisis_pdf.render(patient, plan), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="crisis-plan.pdf"'
+    return response
+
+
+@bp.get("/crisis-plan.pdf")
+def pdf() -> Response:
+    """The plan to print and keep on paper."""
+    patient = policy.current_patient()
+    plan = crisis.current(patient)
+    if plan is None:
+        abort(404)
+    return _pdf(patient, plan)
+
+
 @bp.get("/versions")
 def versions() -> str:
     """Every saved version: when, who, and which steps changed."""
@@ -119,3 +136,10 @@ def staff_show(patient_id: int) -> str:
     """The plan, for the care team while the patient shares it (404 otherwise)."""
     patient, plan = policy.get_shared_crisis_plan_or_404(patient_id)
     return _plan_page("plans/crisis.html", patient, plan, staff=True)
+
+
+@staff_bp.get("/patients/<int:patient_id>/crisis-plan.pdf")
+def staff_pdf(patient_id: int) -> Response:
+    """The shared plan printed for the patient (in the patient's language)."""
+    patient, plan = policy.get_shared_crisis_plan_or_404(patient_id)
+    return _pdf(patient, plan)

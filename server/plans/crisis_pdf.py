@@ -1,0 +1,62 @@
+"""The crisis plan as a PDF to print and keep: the same steps and words as the page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from server.locales import babel_locale
+from server.models import PatientProfile
+from server.models.base import utcnow
+from server.notify.letter import FONT, clinic_document, latin1, small_print
+from server.plans import crisis
+from server.plans.models import CrisisPlanVersion
+from server.services.phone_numbers import display_phone
+
+
+def render(patient: PatientProfile, plan: CrisisPlanVersion,
+           now: datetime | None = None) -> bytes:
+    """The plan in the patient's language (staff print it for the patient)."""
+    now = now or utcnow()
+    clinic = patient.clinic
+    with force_locale(babel_locale(patient.user.language)):
+        title = _("When things get hard")
+        sections: list[tuple[str, list[str]]] = [
+            (_("Need help now?"), [_("Danger to life, or an overdose: call 113."),
+                                   _("Urgent, but not life-threatening: legevakt 116 117.")]),
+        ]
+        content = plan.content
+        for step in ("warning_signs", "self_help", "helpers"):
+            sections.append((str(crisis.HEADINGS[step]), [content.get(step) or "-"]))
+        sections.append((str(crisis.HEADINGS["contacts"]), [
+            f"{c['name']}: {display_phone(c['phone'])}" if c.get("phone") else c["name"]
+            for c in content.get("contacts", [])] or ["-"]))
+        numbers = [f"{clinic.name}: {display_phone(clinic.phone)}",
+                   f"{_('Legevakt')}: 116 117", f"{_('Emergency')}: 113"]
+        if clinic.crisis_line_phone:
+            numbers.append(f"{clinic.crisis_line_name or _('Crisis line')}: "
+                           f"{display_phone(clinic.crisis_line_phone)}")
+        sections.append((str(crisis.HEADINGS["professionals"]), numbers))
+        sections.append((str(crisis.HEADINGS["meet"]), [content.get("meet") or "-"]))
+        sections.append((str(crisis.HEADINGS["overdose"]), [
+            f"{_('My naloxone is:')} {content.get('naloxone') or '-'}",
+            *(f"{n}. {step}" for n, step in enumerate(crisis.FIRST_AID, start=1))]))
+        footer = _("Version %(n)d, saved %(when)s. Nobody watches Følge around the clock: if "
+                   "you need help now, call.", n=plan.version,
+                   when=plan.saved_at.strftime("%d.%m.%Y"))
+        name_line = patient.display_name
+    pdf = clinic_document(title, clinic, now)
+    pdf.set_font(FONT, size=11)
+    pdf.multi_cell(0, 6, latin1(name_line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    for heading, lines in sections:
+        pdf.set_font(FONT, style="B", size=12)
+        pdf.multi_cell(0, 7, latin1(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=11)
+        for line in lines:
+            pdf.multi_cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    small_print(pdf, footer)
+    return bytes(pdf.output())
