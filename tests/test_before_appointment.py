@@ -136,3 +136,57 @@ def test_what_we_agreed_reaches_sms_and_letter_patients(world: World, make: Fact
             OutboxMessage.purpose == MessagePurpose.AGREED,
             OutboxMessage.appointment_id == appointment.id)).all()) == 1
         assert agenda.agreed_items(appointment.id)[-1] == "Ny time om to uker."
+
+
+def test_a_reply_to_a_reminder_goes_to_before_my_appointment(world: World, make: Factory,
+                                                            sms) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from server.messages.models import ConversationMessage
+    from server.models import Channel, MessagePurpose, OutboxMessage
+    from server.services import sms_inbound
+    from tests.conftest import deliver_now
+
+    world.clinic_a.asks_before_appointment = True
+    world.patient_x.contact_channels = [Channel.SMS.value]
+    db.session.commit()
+    appointment = clinic_appointment(make, world, starts_in=timedelta(hours=30))
+    deliver_now(OutboxMessage.appointment_id == appointment.id,
+                OutboxMessage.purpose == MessagePurpose.REMINDER)
+    sent = [s.body for s in sms.sent if s.to == world.patient_x.user.phone]
+    assert any("Svar med det, med dine egne ord." in body for body in sent), sent
+    phone = world.patient_x.user.phone or ""
+    first = sms_inbound.receive("SM" + "1" * 32, phone, "Jeg vil snakke om jobben min")
+    second = sms_inbound.receive("SM" + "2" * 32, phone, "Og om boligen")
+    assert first is not None and first.understood_as == "topics"
+    assert second is not None and second.understood_as == "topics"
+    talk = agenda.for_appointment(appointment)
+    assert talk is not None and talk.via == "sms"
+    assert talk.text == "Jeg vil snakke om jobben min\nOg om boligen"  # nothing lost
+    assert db.session.scalars(select(ConversationMessage)).all() == []  # not in the inbox
+    replies = db.session.scalars(select(OutboxMessage.template).where(
+        OutboxMessage.purpose == MessagePurpose.REPLY)).all()
+    assert replies == ["reply_topics", "reply_topics"]
+    # A clear answer still answers the appointment.
+    sms_inbound.receive("SM" + "3" * 32, phone, "JA")
+    db.session.refresh(appointment)
+    assert appointment.answer.value == "confirmed"
+
+
+def test_without_the_clinics_choice_a_sentence_goes_to_the_team(world: World,
+                                                               make: Factory) -> None:
+    from sqlalchemy import select
+
+    from server.messages.models import ConversationMessage
+    from server.models import Channel, MessagePurpose, OutboxMessage
+    from server.services import sms_inbound
+    from tests.conftest import deliver_now
+
+    world.patient_x.contact_channels = [Channel.SMS.value]
+    db.session.commit()
+    appointment = clinic_appointment(make, world, starts_in=timedelta(hours=30))
+    deliver_now(OutboxMessage.appointment_id == appointment.id,
+                OutboxMessage.purpose == MessagePurpose.REMINDER)
+    sms_inbound.receive("SM" + "4" * 32, world.patient_x.user.phone or "", "Jeg vil snakke om jobben")
+    assert agenda.for_appointment(appointment) is None
+    assert len(db.session.scalars(select(ConversationMessage)).all()) == 1

@@ -151,6 +151,9 @@ class TeamSettingsForm(HoursMixin, Form):
     crisis_line_phone = StringField(_l("Crisis line: phone (optional)"),
                                     validators=[PhoneNumber(required=False)],
                                     render_kw={"inputmode": "tel"})
+    asks_before_appointment = BooleanField(
+        _l("Reminder SMS of clinic appointments invite a reply with what the patient wants "
+           "to talk about"))
     handover_escalation_days = WholeNumberField(
         _l("A handover waiting longer than this many days goes to the clinic admin"),
         validators=[InputRequired(message=_l("Write a number of days.")),

@@ -412,6 +412,7 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
         form.crisis_line_name.data = clinic.crisis_line_name
         form.crisis_line_phone.data = clinic.crisis_line_phone
         form.handover_escalation_days.data = clinic.handover_escalation_days
+        form.asks_before_appointment.data = clinic.asks_before_appointment
     if form.validate_on_submit():
         _save_hours(clinic, form)
         clinic.show_staff_names = bool(form.show_staff_names.data)
@@ -419,6 +420,7 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
         clinic.crisis_line_name = (form.crisis_line_name.data or "").strip()
         clinic.crisis_line_phone = form.crisis_line_phone.normalized  # type: ignore[attr-defined]
         clinic.handover_escalation_days = form.handover_escalation_days.data or 7
+        clinic.asks_before_appointment = bool(form.asks_before_appointment.data)
         db.session.commit()
         flash(_("Saved. Patients see it on their team page."), "success")
         return redirect(url_for("staff_team.settings", clinic_id=clinic_id))

@@ -44,5 +44,8 @@ class Clinic(OpeningHours, Base):
     #: A crisis line the clinic gives its patients, besides 113 and legevakt 116 117.
     crisis_line_name: Mapped[str] = mapped_column(String(100), default="")
     crisis_line_phone: Mapped[str] = mapped_column(String(32), default="")
+    #: Reminder SMS of clinic appointments invite a reply with what to talk about, which goes
+    #: to "before my appointment" instead of the inbox (server/plans/agenda.py).
+    asks_before_appointment: Mapped[bool] = mapped_column(Boolean, default=False)
     #: A handover not accepted after this many days goes to the clinic admin.
     handover_escalation_days: Mapped[int] = mapped_column(Integer, default=7)

@@ -21,6 +21,7 @@ from server.models import (
     MessageStatus,
     OutboxMessage,
     PatientProfile,
+    ServiceKind,
 )
 from server.models.base import utcnow
 
@@ -55,6 +56,9 @@ def appointment_params(appointment: Appointment) -> dict[str, Any]:
         "address": appointment.address,
         "meeting": appointment.meeting.value,
         "prepare": appointment.prepare,
+        # A reminder may invite a reply with what to talk about (the clinic's choice).
+        "ask_topics": bool(appointment.clinic.asks_before_appointment
+                           and appointment.service is ServiceKind.CLINIC),
     }
 
 

@@ -184,12 +184,42 @@ def receive(provider_message_id: str, from_number: str, body: str) -> InboundSms
             feedback.parse_scores(body) is not None or intent is ReplyIntent.UNKNOWN):
         # Numbers answer the check-in; words such as JA or RING still answer appointments.
         _feedback_answer(patient, latest, inbound)
+    elif intent is ReplyIntent.UNKNOWN and _topics_for_appointment(patient, latest, inbound):
+        pass  # what the patient wants to talk about, for "before my appointment"
     elif intent is ReplyIntent.UNKNOWN:
         _pass_on(patient, inbound, "passed_on", latest)
     else:
         _apply(intent, patient, inbound)
     db.session.commit()
     return inbound
+
+
+def _topics_for_appointment(patient: PatientProfile, latest: OutboxMessage | None,
+                            inbound: InboundSms) -> bool:
+    """A sentence in answer to a reminder that invited one ("reply with what you want to talk
+    about") goes to that appointment's "before my appointment", not to the inbox. False when
+    the latest SMS was not such a reminder or the appointment has begun."""
+    from server.plans import agenda
+
+    if latest is None or latest.purpose is not MessagePurpose.REMINDER or \
+            not (latest.params or {}).get("ask_topics") or latest.appointment is None:
+        return False
+    appointment = latest.appointment
+    if not agenda.may_ask(appointment):
+        return False
+    earlier = agenda.for_appointment(appointment)
+    text = inbound.body.strip()
+    if earlier is not None and earlier.text and earlier.via == "sms":
+        text = f"{earlier.text}\n{text}"  # a second SMS adds to the first, nothing is lost
+    try:
+        agenda.save_wishes(appointment, list(earlier.topics) if earlier else [],
+                           text[:agenda.TEXT_MAX], via="sms")
+    except DomainError:
+        return False
+    inbound.understood_as = "topics"
+    inbound.appointment_id = appointment.id
+    _reply(inbound, patient, "reply_topics")
+    return True
 
 
 def _stop_sms(patient: PatientProfile, inbound: InboundSms) -> None:
