@@ -581,7 +581,28 @@ def seed_crisis_plan() -> int:
     if upcoming is not None and agenda.may_ask(upcoming):
         agenda.save_wishes(upcoming, ["take_home", "control"],
                            "Jeg vil gjerne snakke om å ta blodprøve i stedet for urinprøve.")
+    _seed_goals(kari, coordinator)
     return 2
+
+
+def _seed_goals(kari: PatientProfile, coordinator: User) -> None:
+    """Kari's two goals, each with a measure by a member of her team."""
+    from server.care_team import team
+    from server.plans import goals
+    from server.services.local_time import oslo_today
+
+    members = {m.staff_user_id or -m.id: m for m in team.active_members(kari)}
+    coordinator_member = members.get(coordinator.id)
+    housing = goals.add(kari, "Få en egen leilighet før sommeren", kari.user)
+    work = goals.add(kari, "Begynne i arbeidstrening to dager i uka", kari.user)
+    goals.set_status(work, "going_well", "Har vært på to samtaler med NAV.", kari.user)
+    if coordinator_member is not None:
+        goals.add_measure(housing, "Søke kommunal bolig sammen med Kari", coordinator_member,
+                          oslo_today() + timedelta(days=21), coordinator, oslo_today())
+        goals.add_measure(work, "Avtale møte med NAV-veilederen", coordinator_member,
+                          oslo_today() + timedelta(days=10), coordinator, oslo_today())
+    goals.add_note(housing, "Vi har fylt ut søknaden, mangler bare legeerklæringen.",
+                   coordinator)
 
 
 def seed() -> bool:

@@ -54,6 +54,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.OBSERVATIONS: _l("what a relative told your team, and the team's answers"),
     AccessTarget.EXPORT: _l("all your information (a download)"),
     AccessTarget.CRISIS_PLAN: _l("your crisis plan"),
+    AccessTarget.GOALS: _l("your goals and what is being done for them"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {
@@ -266,4 +267,13 @@ TALK_TOPICS: dict[str, LazyString] = {
     "work_money": _l("Work and money"),
     "health": _l("My health otherwise"),
     "relatives": _l("My relatives"),
+}
+
+#: A goal's status (server/plans/goals.py), as both the patient and staff read it.
+GOAL_STATUSES: dict[str, LazyString] = {
+    "started": _l("Started"),
+    "going_well": _l("Going well"),
+    "stuck": _l("Stuck"),
+    "reached": _l("Reached"),
+    "dropped": _l("Dropped"),
 }

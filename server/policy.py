@@ -43,7 +43,7 @@ from server.services import access_log
 if TYPE_CHECKING:
     from server.care_team.models import Handover, TeamMember, Transfer
     from server.messages.models import Conversation, ConversationMessage, QuickAnswer
-    from server.plans.models import CrisisPlanVersion
+    from server.plans.models import CrisisPlanVersion, Goal
 
 #: Endpoints anyone may open without signing in.
 PUBLIC_ENDPOINTS = frozenset(
@@ -115,6 +115,9 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "plans": frozenset({Role.PATIENT}),
     "relative_plans": frozenset({Role.RELATIVE}),
     "staff_plans": frozenset({Role.STAFF}),
+    # Goals (server/plans/goals.py): the patient's own; the care team of the current clinic.
+    "goals": frozenset({Role.PATIENT}),
+    "staff_goals": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.
@@ -426,6 +429,27 @@ def get_shared_crisis_plan_or_404(patient_id: int, number: int | None = None,
     access_log.record(current_user, patient, AccessTarget.CRISIS_PLAN, membership.role.value,
                       membership.clinic_id)
     return patient, shown
+
+
+def get_own_goal_or_404(goal_id: int) -> Goal:
+    """A goal of the signed-in patient (a suggestion too), or 404."""
+    from server.plans.models import Goal
+
+    goal = db.session.get(Goal, goal_id)
+    if goal is None or goal.patient_id != current_patient().id:
+        abort(404)
+    return goal
+
+
+def get_goal_or_404(goal_id: int) -> Goal:
+    """A goal of a patient of my clinic (now), logged as the goals; 404 otherwise."""
+    from server.plans.models import Goal
+
+    goal = db.session.get(Goal, goal_id)
+    if goal is None:
+        abort(404)
+    get_patient_or_404(goal.patient_id, "view", AccessTarget.GOALS)
+    return goal
 
 
 def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None,

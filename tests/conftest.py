@@ -430,7 +430,11 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     plan = crisis.save(world.patient_x, crisis.PlanInput(
         texts={"warning_signs": "Sover dårlig."},
         contacts=[crisis.Contact("Søster Line", "912 34 000")]), world.patient_x.user, None)
-    return {"number": plan.version, "patient_id": world.patient_x.id, "appointment_id": appointment.id,
+    from server.plans import goals
+
+    goal = goals.add(world.patient_x, "Få en fast bolig", world.patient_x.user)
+    return {"number": plan.version, "goal_id": goal.id, "what": "note",
+            "patient_id": world.patient_x.id, "appointment_id": appointment.id,
             "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,
             "access_id": access.id, "invitation_id": pending.id, "token": "not-a-token",
             "passkey_id": 999, "session_id": 999, "filename": "icon-192.png", "lang": "nb",

@@ -37,6 +37,7 @@ class AccessTarget(enum.Enum):
     OBSERVATIONS = "observations"  # what a relative told the team, and the team's answers
     EXPORT = "export"  # the patient downloaded all their information (the one own read logged)
     CRISIS_PLAN = "crisis_plan"  # the crisis plan, or one of its earlier versions
+    GOALS = "goals"  # the patient's goals, their measures and notes
 
 
 class AccessLogEntry(Base):

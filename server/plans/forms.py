@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FieldList, FormField, HiddenField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import Form as PlainForm
-from wtforms.validators import Length
+from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
-from server.forms.common import MultiCheckboxField, options
-from server.labels import TALK_TOPICS
+from server.forms.common import DayField, MultiCheckboxField, options
+from server.labels import GOAL_STATUSES, TALK_TOPICS
 from server.plans.crisis import CONTACTS_MAX, HEADINGS, NAME_MAX, TEXT_MAX
 
 _TOO_LONG = _l("Please keep it under %(max)d characters.")
@@ -54,3 +62,29 @@ class WishesForm(Form):
 class AgreedForm(Form):
     agreed = TextAreaField(_l("What we agreed, one point per line, in plain words"),
                            validators=[Length(max=7000, message=_TOO_LONG)])
+
+
+class GoalForm(Form):
+    text = TextAreaField(_l("My goal, in my own words"),
+                         validators=[Length(max=500, message=_TOO_LONG)])
+
+
+class GoalNoteForm(Form):
+    note = TextAreaField(_l("How is it going? (a few words)"),
+                         validators=[Length(max=1000, message=_TOO_LONG)])
+
+
+class GoalStatusForm(Form):
+    status = SelectField(_l("Status"), choices=[])
+    reason = TextAreaField(_l("Why (shown with the status)"),
+                           validators=[Length(max=1000, message=_TOO_LONG)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = options(GOAL_STATUSES.items())
+
+
+class MeasureForm(Form):
+    text = TextAreaField(_l("What will be done"), validators=[Length(max=500, message=_TOO_LONG)])
+    member = SelectField(_l("Who is responsible"), choices=[])
+    due_on = DayField(_l("By when"), validators=[Optional()])

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from server.care_team.models import TeamMember
     from server.models.appointment import Appointment
     from server.models.patient import PatientProfile
     from server.models.user import User
@@ -66,3 +67,66 @@ class AppointmentAgenda(Base):
     @property
     def has_wishes(self) -> bool:
         return bool(self.topics or self.text)
+
+
+class Goal(Base):
+    """One of the patient's goals, in the patient's own words (the clinic's part of an
+    individual plan). Staff may suggest one; it counts once the patient accepts it."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
+    #: The patient's order (1 first).
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text)
+    #: started, going_well, stuck, reached, dropped (server/plans/goals.py, STATUSES)
+    status: Mapped[str] = mapped_column(String(16), default="started")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    #: "active", or a staff suggestion: "suggested" until the patient accepts or "declined".
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    suggested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    patient: Mapped[PatientProfile] = relationship()
+    suggested_by: Mapped[User | None] = relationship(foreign_keys=[suggested_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    measures: Mapped[list[Measure]] = relationship(back_populates="goal",
+                                                   order_by="Measure.due_on, Measure.id")
+    notes: Mapped[list[GoalNote]] = relationship(back_populates="goal",
+                                                 order_by="GoalNote.created_at.desc()")
+
+
+class Measure(Base):
+    """A step towards a goal, with one responsible member of the care team and a date."""
+
+    __tablename__ = "goal_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    member_id: Mapped[int] = mapped_column(ForeignKey("team_member.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    goal: Mapped[Goal] = relationship(back_populates="measures")
+    member: Mapped[TeamMember] = relationship()
+
+
+class GoalNote(Base):
+    """Progress, in a few words, by the patient or the team."""
+
+    __tablename__ = "goal_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()

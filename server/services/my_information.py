@@ -40,7 +40,7 @@ from server.models import (
 )
 from server.models.base import utcnow
 from server.notify.letter import FONT, clinic_document, latin1, small_print
-from server.plans.models import AppointmentAgenda, CrisisPlanVersion
+from server.plans.models import AppointmentAgenda, CrisisPlanVersion, Goal, GoalNote, Measure
 from server.services.phone_numbers import display_mobile
 
 #: Columns never given out: they protect the account, and mean nothing to a person.
@@ -92,6 +92,13 @@ def collect(patient: PatientProfile) -> Export:
         if ids else [],
         "crisis_plan_versions": _of_patient(CrisisPlanVersion, pid, CrisisPlanVersion.version),
         "before_appointments": _of_patient(AppointmentAgenda, pid),
+        "goals": (goal_rows := _of_patient(Goal, pid, Goal.position)),
+        "goal_measures": list(db.session.scalars(select(Measure).where(
+            Measure.goal_id.in_([g.id for g in goal_rows])).order_by(Measure.id)))
+        if goal_rows else [],
+        "goal_notes": list(db.session.scalars(select(GoalNote).where(
+            GoalNote.goal_id.in_([g.id for g in goal_rows])).order_by(GoalNote.id)))
+        if goal_rows else [],
         "access_log": _of_patient(AccessLogEntry, pid),
     }
     return Export(patient, utcnow(), rows)
@@ -197,6 +204,12 @@ def _lines(export: Export) -> list[tuple[str, list[str]]]:
                 ", ".join(str(labels.TALK_TOPICS.get(t, t)) for t in g.topics), g.text,
                 (_("What we agreed:") + " " + "; ".join(g.agreed)) if g.agreed else ""]))
             for g in rows["before_appointments"]]),
+        (_("My goals"), [
+            f"{g.text} ({labels.GOAL_STATUSES.get(g.status, g.status)})"
+            + (f" {g.status_reason}" if g.status_reason else "")
+            + "".join(f" – {m.text}, {m.due_on.isoformat()}" for m in rows["goal_measures"]
+                      if m.goal_id == g.id)
+            for g in rows["goals"] if g.state == "active"]),
         (_("Who has seen my information"), [
             f"{_when(e.at)}: {who(e.viewer_user_id)}, "
             f"{labels.ACCESS_TARGETS[e.target]}" for e in rows["access_log"]]),

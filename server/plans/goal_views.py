@@ -1,0 +1,188 @@
+"""My goals: the patient's pages (/me/goals) and the care team's (/staff/patients/<id>/goals)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from server import policy
+from server.care_team import team
+from server.care_team.models import TeamMember
+from server.extensions import db
+from server.forms.common import ConfirmForm, attach_error, options
+from server.models import AccessTarget, PatientProfile
+from server.numbers import row_id
+from server.plans import goals
+from server.plans.forms import GoalForm, GoalNoteForm, GoalStatusForm, MeasureForm
+from server.plans.models import Goal
+from server.services.errors import DomainError
+from server.services.local_time import oslo_today
+
+bp = Blueprint("goals", __name__, url_prefix="/me/goals")
+staff_bp = Blueprint("staff_goals", __name__, url_prefix="/staff")
+
+
+def _patient_label(member: TeamMember) -> str:
+    """A member of the team as the patient reads it (roles only where names are hidden)."""
+    return team.member_view(member).label
+
+
+def _staff_label(member: TeamMember) -> str:
+    return team.member_view(member, for_staff=True).label
+
+
+def _try(form: object, action: object, done: str) -> bool:
+    """Run a service call; on a DomainError show it under its field. True when it worked."""
+    try:
+        action()  # type: ignore[operator]
+    except DomainError as exc:
+        if not attach_error(form, exc):  # type: ignore[arg-type]
+            flash(str(exc.message), "error")
+        return False
+    flash(done, "success")
+    return True
+
+
+@bp.route("", methods=["GET", "POST"])
+def index() -> str | WerkzeugResponse:
+    """My goals in my order, suggestions from the team to answer, and a new goal."""
+    patient = policy.current_patient()
+    form = GoalForm()
+    if form.validate_on_submit() and _try(
+            form, lambda: goals.add(patient, form.text.data or "", current_user),
+            _("Your goal is added.")):
+        return redirect(url_for("goals.index"))
+    return render_template("plans/goals.html", goals=goals.of_patient(patient),
+                           suggestions=goals.of_patient(patient, ("suggested",)), form=form,
+                           confirm=ConfirmForm(), member_label=_patient_label)
+
+
+@bp.post("/<int:goal_id>/answer")
+def answer(goal_id: int) -> WerkzeugResponse:
+    goal = policy.get_own_goal_or_404(goal_id)
+    if ConfirmForm().validate_on_submit():
+        accept = request.form.get("accept") == "yes"
+        _try(None, lambda: goals.answer_suggestion(goal, accept),
+             _("The goal is yours now.") if accept else _("The suggestion is declined."))
+    return redirect(url_for("goals.index"))
+
+
+@bp.post("/<int:goal_id>/move")
+def move(goal_id: int) -> WerkzeugResponse:
+    goal = policy.get_own_goal_or_404(goal_id)
+    if ConfirmForm().validate_on_submit():
+        goals.move(goal, up=request.form.get("direction") != "down")
+    return redirect(url_for("goals.index") + f"#goal-{goal_id}")
+
+
+def _goal_page(template: str, goal: Goal, **forms: object) -> str:
+    return render_template(template, goal=goal, member_label=_patient_label, **{
+        "text_form": GoalForm(formdata=None, data={"text": goal.text}),
+        "status_form": GoalStatusForm(formdata=None, data={"status": goal.status,
+                                                           "reason": goal.status_reason}),
+        "note_form": GoalNoteForm(formdata=None), **forms})
+
+
+@bp.route("/<int:goal_id>", methods=["GET", "POST"])
+def show(goal_id: int) -> str | WerkzeugResponse:
+    """One goal: reword it, set its status with the reason, write how it is going."""
+    goal = policy.get_own_goal_or_404(goal_id)
+    which = request.form.get("form", "")
+    forms: dict[str, object] = {}
+    if request.method == "POST":
+        if which == "text":
+            form = GoalForm()
+            forms["text_form"] = form
+            if form.validate_on_submit() and _try(
+                    form, lambda: goals.reword(goal, form.text.data or "", current_user),
+                    _("Saved.")):
+                return redirect(url_for("goals.show", goal_id=goal_id))
+        elif which == "status":
+            status_form = GoalStatusForm()
+            forms["status_form"] = status_form
+            if status_form.validate_on_submit() and _try(
+                    status_form, lambda: goals.set_status(
+                        goal, status_form.status.data or "", status_form.reason.data or "",
+                        current_user), _("Saved.")):
+                return redirect(url_for("goals.show", goal_id=goal_id))
+        else:
+            note_form = GoalNoteForm()
+            forms["note_form"] = note_form
+            if note_form.validate_on_submit() and _try(
+                    note_form, lambda: goals.add_note(goal, note_form.note.data or "",
+                                                      current_user), _("Saved.")):
+                return redirect(url_for("goals.show", goal_id=goal_id))
+    return _goal_page("plans/goal.html", goal, **forms)
+
+
+# --- the care team ------------------------------------------------------------------------------
+
+def _members(patient: PatientProfile) -> list[TeamMember]:
+    return team.active_members(patient)
+
+
+def _measure_form(patient: PatientProfile, fresh: bool) -> MeasureForm:
+    form = MeasureForm(formdata=None) if fresh else MeasureForm()
+    form.member.choices = options([("", _("Choose")), *(
+        (str(m.id), team.member_view(m, for_staff=True).label)
+        for m in team.active_members(patient))])
+    return form
+
+
+def _staff_page(patient: PatientProfile, form_goal: int | None = None,
+                **forms: object) -> str:
+    """The goals page; ``forms`` (with their errors and what was typed) belong to
+    ``form_goal``, or to the suggestion form."""
+    return render_template(
+        "plans/staff_goals.html", patient=patient, goals=goals.of_patient(patient),
+        suggestions=goals.of_patient(patient, ("suggested", "declined")),
+        form_goal=form_goal, member_label=_staff_label, **{"form": GoalForm(formdata=None),
+                                "measure_form": _measure_form(patient, fresh=True),
+                                "note_form": GoalNoteForm(formdata=None),
+                                "status_form": GoalStatusForm(formdata=None), **forms})
+
+
+@staff_bp.route("/patients/<int:patient_id>/goals", methods=["GET", "POST"])
+def staff_index(patient_id: int) -> str | WerkzeugResponse:
+    """The patient's goals with measures and notes; suggest a goal (the patient decides)."""
+    patient = policy.get_patient_or_404(patient_id, "view", AccessTarget.GOALS)
+    form = GoalForm()
+    if form.validate_on_submit() and _try(
+            form, lambda: goals.add(patient, form.text.data or "", current_user),
+            _("Suggested. The patient decides whether it becomes a goal.")):
+        return redirect(url_for("staff_goals.staff_index", patient_id=patient_id))
+    return _staff_page(patient, form=form if form.is_submitted() else GoalForm(formdata=None))
+
+
+@staff_bp.post("/goals/<int:goal_id>/<any(measure, note, status):what>")
+def staff_change(goal_id: int, what: str) -> str | WerkzeugResponse:
+    """A measure, a progress note or a status, from the care team. On a problem the page
+    comes back with the message under the field and what was typed."""
+    goal = policy.get_goal_or_404(goal_id)
+    patient = goal.patient
+    back = url_for("staff_goals.staff_index", patient_id=patient.id) + f"#goal-{goal_id}"
+    if what == "measure":
+        form = _measure_form(patient, fresh=False)
+        if form.validate_on_submit():
+            member = db.session.get(TeamMember, row_id(form.member.data) or 0)
+            if _try(form, lambda: goals.add_measure(goal, form.text.data or "", member,
+                                                     form.due_on.data, current_user,
+                                                     oslo_today()), _("The measure is added.")):
+                return redirect(back)
+        return _staff_page(patient, goal.id, measure_form=form)
+    if what == "note":
+        note_form = GoalNoteForm()
+        if note_form.validate_on_submit() and _try(
+                note_form, lambda: goals.add_note(goal, note_form.note.data or "",
+                                                  current_user), _("Saved.")):
+            return redirect(back)
+        return _staff_page(patient, goal.id, note_form=note_form)
+    status_form = GoalStatusForm()
+    if status_form.validate_on_submit() and _try(
+            status_form, lambda: goals.set_status(goal, status_form.status.data or "",
+                                                  status_form.reason.data or "",
+                                                  current_user), _("Saved.")):
+        return redirect(back)
+    return _staff_page(patient, goal.id, status_form=status_form)
