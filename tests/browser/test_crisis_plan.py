@@ -94,20 +94,25 @@ def test_the_crisis_plan_is_written_kept_and_opened_offline(
 
 
 @pytest.mark.parametrize("lang", ["nb", "nn", "en"])
-def test_the_crisis_plan_pages_are_accessible(page: Page, world: World, sign_in_patient: SignIn,
+def test_the_crisis_plan_and_goal_pages_are_accessible(page: Page, world: World, sign_in_patient: SignIn,
                                               axe: Axe, lang: str) -> None:
     from server.extensions import db
     from server.plans import crisis
 
+    from server.plans import goals
+
     crisis.save(world.patient_x, crisis.PlanInput(
         texts={"warning_signs": "Sover dårlig.", "naloxone": "I vesken."},
         contacts=[crisis.Contact("Mamma", "22 33 44 55")]), world.patient_x.user, None)
+    goal = goals.add(world.patient_x, "Få en fast bolig", world.patient_x.user)
+    goals.add(world.patient_x, "Mindre angst", world.doctor_a)  # a suggestion to answer
+    goal_id = goal.id
     db.session.rollback()
     page.goto("/sign-in")
     choose_language(page, lang)
     sign_in_patient(page, world.patient_x)
     for url in ("/me/crisis-plan", "/me/crisis-plan/edit", "/me/crisis-plan/versions",
-                "/me/crisis-plan/versions/1"):
+                "/me/crisis-plan/versions/1", "/me/goals", f"/me/goals/{goal_id}"):
         page.goto(url)
         expect(page.locator("html")).to_have_attribute("lang", lang)
         expect(page.locator("main h1")).to_be_visible()

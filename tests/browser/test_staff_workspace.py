@@ -152,6 +152,9 @@ def test_the_staff_workspace_is_accessible_in_each_language(
     appointments.answer(answered, PatientAnswer.NEW_TIME, reason="Etter 12")
     item_id = db.session.scalars(select(WorkItem.id)).one()
     patient_id = world.patient_x.id
+    from server.plans import goals
+
+    goals.add(world.patient_x, "Få en fast bolig", world.patient_x.user)
     db.session.rollback()
     context = browser.new_context(base_url=live_server, viewport={"width": 1366, "height": 900},
                                   device_scale_factor=1, locale=LOCALES[lang])
@@ -163,7 +166,8 @@ def test_the_staff_workspace_is_accessible_in_each_language(
         sign_in_staff(page, world.doctor_a)
         for url in ("/staff/?who=all", "/staff/worklist", "/staff/worklist?group=patient",
                     "/staff/worklist?kind=nonsense", f"/staff/worklist/{item_id}",
-                    "/staff/patients?who=all", f"/staff/patients/{patient_id}"):
+                    "/staff/patients?who=all", f"/staff/patients/{patient_id}",
+                    f"/staff/patients/{patient_id}/goals"):
             page.goto(url)
             expect(page.locator("main h1")).to_be_visible()
             _check(page, axe, lang)
