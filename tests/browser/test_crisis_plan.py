@@ -97,9 +97,7 @@ def test_the_crisis_plan_is_written_kept_and_opened_offline(
 def test_the_crisis_plan_and_goal_pages_are_accessible(page: Page, world: World, sign_in_patient: SignIn,
                                               axe: Axe, lang: str) -> None:
     from server.extensions import db
-    from server.plans import crisis
-
-    from server.plans import goals
+    from server.plans import crisis, goals
 
     crisis.save(world.patient_x, crisis.PlanInput(
         texts={"warning_signs": "Sover dårlig.", "naloxone": "I vesken."},
