@@ -420,7 +420,7 @@ def test_no_staff_page_uses_the_patients_words(app, client: Client, world: World
         response = client.get(url)
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
-        for words in ("Your clinic", "You meet"):
+        for words in ("Your clinic", "You meet", "in my own words"):
             assert words not in response.text, (url, words)
 
 

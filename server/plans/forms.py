@@ -88,3 +88,10 @@ class MeasureForm(Form):
     text = TextAreaField(_l("What will be done"), validators=[Length(max=500, message=_TOO_LONG)])
     member = SelectField(_l("Who is responsible"), choices=[])
     due_on = DayField(_l("By when"), validators=[Optional()])
+
+
+class SuggestGoalForm(Form):
+    """Staff suggest a goal; it is the patient's once they accept it."""
+
+    text = TextAreaField(_l("The goal you suggest, in plain words"),
+                         validators=[Length(max=500, message=_TOO_LONG)])

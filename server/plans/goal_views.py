@@ -15,7 +15,13 @@ from server.forms.common import ConfirmForm, attach_error, options
 from server.models import AccessTarget, PatientProfile
 from server.numbers import row_id
 from server.plans import goals
-from server.plans.forms import GoalForm, GoalNoteForm, GoalStatusForm, MeasureForm
+from server.plans.forms import (
+    GoalForm,
+    GoalNoteForm,
+    GoalStatusForm,
+    MeasureForm,
+    SuggestGoalForm,
+)
 from server.plans.models import Goal
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
@@ -138,7 +144,7 @@ def _staff_page(patient: PatientProfile, form_goal: int | None = None,
     return render_template(
         "plans/staff_goals.html", patient=patient, goals=goals.of_patient(patient),
         suggestions=goals.of_patient(patient, ("suggested", "declined")),
-        form_goal=form_goal, member_label=_staff_label, **{"form": GoalForm(formdata=None),
+        form_goal=form_goal, member_label=_staff_label, **{"form": SuggestGoalForm(formdata=None),
                                 "measure_form": _measure_form(patient, fresh=True),
                                 "note_form": GoalNoteForm(formdata=None),
                                 "status_form": GoalStatusForm(formdata=None), **forms})
@@ -148,12 +154,12 @@ def _staff_page(patient: PatientProfile, form_goal: int | None = None,
 def staff_index(patient_id: int) -> str | WerkzeugResponse:
     """The patient's goals with measures and notes; suggest a goal (the patient decides)."""
     patient = policy.get_patient_or_404(patient_id, "view", AccessTarget.GOALS)
-    form = GoalForm()
+    form = SuggestGoalForm()
     if form.validate_on_submit() and _try(
             form, lambda: goals.add(patient, form.text.data or "", current_user),
             _("Suggested. The patient decides whether it becomes a goal.")):
         return redirect(url_for("staff_goals.staff_index", patient_id=patient_id))
-    return _staff_page(patient, form=form if form.is_submitted() else GoalForm(formdata=None))
+    return _staff_page(patient, form=form if form.is_submitted() else SuggestGoalForm(formdata=None))
 
 
 @staff_bp.post("/goals/<int:goal_id>/<any(measure, note, status):what>")
