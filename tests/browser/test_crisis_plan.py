@@ -115,3 +115,58 @@ def test_the_crisis_plan_and_goal_pages_are_accessible(page: Page, world: World,
         expect(page.locator("html")).to_have_attribute("lang", lang)
         expect(page.locator("main h1")).to_be_visible()
         axe(page)
+
+
+def test_before_the_appointment_and_what_we_agreed(
+        page: Page, world: World, sign_in_patient: SignIn, axe: Axe,
+        browser, live_server: str, sign_in_staff: SignIn, make) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from server.extensions import db
+    from server.models import ServiceKind
+    from server.models.base import utcnow
+    from tests.browser.conftest import TIMEOUT_MS
+
+    appointment = make.appointment(world.patient_x, service=ServiceKind.CLINIC,
+                                   starts_in=timedelta(hours=3))
+    appointment_id = appointment.id
+    db.session.rollback()
+    sign_in_patient(page, world.patient_x)
+    page.goto(f"/me/appointments/{appointment_id}")
+    page.locator(f'a[href$="/me/appointments/{appointment_id}/before"]').click()
+    expect(page.get_by_text("What are my options?")).to_be_visible()
+    page.get_by_label("Take-home doses").check()
+    page.get_by_label("In your own words (if you want)").fill("Kan jeg slippe urinprøve?")
+    axe(page)
+    page.get_by_role("button", name="Send to the clinic").click()
+    expect(page.locator(".flash")).to_contain_text("The clinic sees it before your appointment.")
+
+    staff = browser.new_context(base_url=live_server, viewport={"width": 1366, "height": 900},
+                                locale="en-GB")
+    staff.set_default_timeout(TIMEOUT_MS)
+    try:
+        doctor = staff.new_page()
+        sign_in_staff(doctor, world.doctor_a)
+        doctor.goto("/staff/?who=all")
+        expect(doctor.locator(f"#appointment-{appointment_id} a.talk")).to_contain_text(
+            "Wants to talk about: Take-home doses")
+        # The appointment has taken place (moved back in time), and the doctor writes.
+        from server.models import Appointment
+
+        db.session.get(Appointment, appointment_id).starts_at = (  # type: ignore[union-attr]
+            utcnow() - timedelta(minutes=30))
+        db.session.commit()
+        doctor.goto(f"/staff/appointments/{appointment_id}")
+        expect(doctor.get_by_text("Kan jeg slippe urinprøve?")).to_be_visible()
+        doctor.get_by_label("What we agreed, one point per line, in plain words").fill(
+            "Vi prøver blodprøve neste gang.\nNy time om to uker.")
+        doctor.get_by_role("button", name="Save what we agreed").click()
+        expect(doctor.locator(".flash")).to_contain_text("The patient can read what you agreed")
+        axe(doctor)
+    finally:
+        staff.close()
+    page.goto(f"/me/appointments/{appointment_id}")
+    agreed = page.locator("section.agreed")
+    expect(agreed).to_contain_text("Vi prøver blodprøve neste gang.")
+    expect(agreed).to_contain_text("New")
+    axe(page)
