@@ -99,3 +99,23 @@ def test_others_get_404(client: Client, world: World) -> None:
     token = client.csrf_token("/staff/")
     assert client.post(f"/staff/goals/{goal.id}/note",
                        data={"csrf_token": token, "note": "x"}).status_code == 404
+
+
+def test_consent_to_share_with_the_ip_coordinator_is_recorded(client: Client, world: World,
+                                                              new_client) -> None:  # type: ignore[no-untyped-def]
+    sign_in_as(client, world.coordinator_a)
+    page = f"/staff/patients/{world.patient_x.id}/goals"
+    bad = client.submit(f"{page}/consent", {"given": "yes", "method": "telepathy"}, page=page)
+    assert bad.status_code == 200 and goals.ip_consent(world.patient_x) is None
+    client.submit(f"{page}/consent", {"given": "yes", "method": "in_person"}, page=page)
+    consent = goals.ip_consent(world.patient_x)
+    assert consent is not None and consent.given and consent.method == "in_person"
+    assert consent.recorded_by_id == world.coordinator_a.id
+    shown = text(client.get(page))
+    assert "The patient agrees to share the goals: In person, at the clinic, recorded" in shown
+    patient = new_client()
+    sign_in_as(patient, world.patient_x.user)
+    assert "may be shared with the coordinator of your individual plan" in text(
+        patient.get("/me/goals"))
+    client.submit(f"{page}/consent", {"given": "no", "method": "phone"}, page=page)
+    assert not goals.ip_consent(world.patient_x).given  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from wtforms.validators import Length, Optional
 
 from server.forms.base import Form
 from server.forms.common import DayField, MultiCheckboxField, options
-from server.labels import GOAL_STATUSES, TALK_TOPICS
+from server.labels import CONSENT_METHODS, GOAL_STATUSES, TALK_TOPICS
 from server.plans.crisis import CONTACTS_MAX, HEADINGS, NAME_MAX, TEXT_MAX
 
 _TOO_LONG = _l("Please keep it under %(max)d characters.")
@@ -95,3 +95,14 @@ class SuggestGoalForm(Form):
 
     text = TextAreaField(_l("The goal you suggest, in plain words"),
                          validators=[Length(max=500, message=_TOO_LONG)])
+
+
+class IpConsentForm(Form):
+    given = SelectField(_l("Sharing with the municipality's IP coordinator"), choices=[])
+    method = SelectField(_l("How the patient said it"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.given.choices = options([("yes", _l("The patient agrees to share the goals")),
+                                      ("no", _l("The patient does not agree (or no longer)"))])
+        self.method.choices = options(CONSENT_METHODS.items())

@@ -19,6 +19,7 @@ from server.plans.forms import (
     GoalForm,
     GoalNoteForm,
     GoalStatusForm,
+    IpConsentForm,
     MeasureForm,
     SuggestGoalForm,
 )
@@ -62,7 +63,8 @@ def index() -> str | WerkzeugResponse:
         return redirect(url_for("goals.index"))
     return render_template("plans/goals.html", goals=goals.of_patient(patient),
                            suggestions=goals.of_patient(patient, ("suggested",)), form=form,
-                           confirm=ConfirmForm(), member_label=_patient_label)
+                           confirm=ConfirmForm(), member_label=_patient_label,
+                           consent=goals.ip_consent(patient))
 
 
 @bp.post("/<int:goal_id>/answer")
@@ -144,7 +146,8 @@ def _staff_page(patient: PatientProfile, form_goal: int | None = None,
     return render_template(
         "plans/staff_goals.html", patient=patient, goals=goals.of_patient(patient),
         suggestions=goals.of_patient(patient, ("suggested", "declined")),
-        form_goal=form_goal, member_label=_staff_label, **{"form": SuggestGoalForm(formdata=None),
+        form_goal=form_goal, member_label=_staff_label, consent=goals.ip_consent(patient),
+        **{"form": SuggestGoalForm(formdata=None), "consent_form": IpConsentForm(formdata=None),
                                 "measure_form": _measure_form(patient, fresh=True),
                                 "note_form": GoalNoteForm(formdata=None),
                                 "status_form": GoalStatusForm(formdata=None), **forms})
@@ -192,3 +195,17 @@ def staff_change(goal_id: int, what: str) -> str | WerkzeugResponse:
                                                   current_user), _("Saved.")):
         return redirect(back)
     return _staff_page(patient, goal.id, status_form=status_form)
+
+
+@staff_bp.post("/patients/<int:patient_id>/goals/consent")
+def staff_consent(patient_id: int) -> str | WerkzeugResponse:
+    """Record the patient's consent (or withdrawal) to share the goals with the IP
+    coordinator, with how the patient said it; who and when are kept."""
+    patient = policy.get_patient_or_404(patient_id, "view", AccessTarget.GOALS)
+    form = IpConsentForm()
+    if form.validate_on_submit() and _try(
+            form, lambda: goals.record_consent(patient, form.given.data == "yes",
+                                               form.method.data or "", current_user),
+            _("Saved.")):
+        return redirect(url_for("staff_goals.staff_index", patient_id=patient_id) + "#consent")
+    return _staff_page(patient, consent_form=form)

@@ -19,7 +19,7 @@ from server.care_team.models import TeamMember
 from server.extensions import db
 from server.models import PatientProfile, User
 from server.models.base import utcnow
-from server.plans.models import Goal, GoalNote, Measure
+from server.plans.models import Goal, GoalNote, IpConsent, Measure
 from server.services.errors import DomainError
 
 STATUSES = ("started", "going_well", "stuck", "reached", "dropped")
@@ -134,3 +134,24 @@ def add_measure(goal: Goal, text: str, member: TeamMember | None, due_on: date |
     db.session.add(measure)
     db.session.commit()
     return measure
+
+
+CONSENT_METHODS = ("in_person", "phone", "in_writing")
+
+
+def ip_consent(patient: PatientProfile) -> IpConsent | None:
+    """What holds now: the newest consent or withdrawal, or None when never asked."""
+    return db.session.scalars(
+        select(IpConsent).where(IpConsent.patient_id == patient.id)
+        .order_by(IpConsent.recorded_at.desc(), IpConsent.id.desc()).limit(1)).first()
+
+
+def record_consent(patient: PatientProfile, given: bool, method: str, by: User) -> IpConsent:
+    """Staff record that the patient agreed (or no longer agrees) to share the goals with the
+    municipality's IP coordinator, and how the patient said so. Commits."""
+    if method not in CONSENT_METHODS:
+        raise GoalError(_l("Choose how the patient said it."), "bad_method", "method")
+    consent = IpConsent(patient_id=patient.id, given=given, method=method, recorded_by_id=by.id)
+    db.session.add(consent)
+    db.session.commit()
+    return consent

@@ -130,3 +130,21 @@ class GoalNote(Base):
 
     goal: Mapped[Goal] = relationship(back_populates="notes")
     author: Mapped[User] = relationship()
+
+
+class IpConsent(Base):
+    """The patient's consent (or its withdrawal) to share the goals with the municipality's
+    coordinator of the individual plan: how, when and by whom it was recorded. The newest row
+    is what holds; the older ones stay."""
+
+    __tablename__ = "ip_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
+    given: Mapped[bool] = mapped_column(Boolean)
+    #: in_person, phone or in_writing (as for relatives, server/models/relatives.py)
+    method: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    recorded_by: Mapped[User] = relationship()

@@ -40,7 +40,14 @@ from server.models import (
 )
 from server.models.base import utcnow
 from server.notify.letter import FONT, clinic_document, latin1, small_print
-from server.plans.models import AppointmentAgenda, CrisisPlanVersion, Goal, GoalNote, Measure
+from server.plans.models import (
+    AppointmentAgenda,
+    CrisisPlanVersion,
+    Goal,
+    GoalNote,
+    IpConsent,
+    Measure,
+)
 from server.services.phone_numbers import display_mobile
 
 #: Columns never given out: they protect the account, and mean nothing to a person.
@@ -96,6 +103,7 @@ def collect(patient: PatientProfile) -> Export:
         "goal_measures": list(db.session.scalars(select(Measure).where(
             Measure.goal_id.in_([g.id for g in goal_rows])).order_by(Measure.id)))
         if goal_rows else [],
+        "ip_consents": _of_patient(IpConsent, pid),
         "goal_notes": list(db.session.scalars(select(GoalNote).where(
             GoalNote.goal_id.in_([g.id for g in goal_rows])).order_by(GoalNote.id)))
         if goal_rows else [],
