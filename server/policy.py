@@ -231,7 +231,7 @@ def get_patient_or_404(patient_id: int, action: str, target: AccessTarget,
     return patient
 
 
-_Row = TypeVar("_Row", Appointment, TakeHomeRequest, RelativeAccess)
+_Row = TypeVar("_Row", Appointment, TakeHomeRequest, RelativeAccess, "Goal")
 
 #: Targets that are one row, whose id the log keeps so the patient reads which one it was.
 _ONE_ROW = frozenset({AccessTarget.APPOINTMENT, AccessTarget.TAKE_HOME,
@@ -249,13 +249,20 @@ def _of_my_patient(model: type[_Row], row_id: int, action: str, target: AccessTa
     return row
 
 
+_OwnRow = TypeVar("_OwnRow")
+
+
+def _own_row(model: type[_OwnRow], row_id: int) -> _OwnRow:
+    """A row of the signed-in patient, or 404 (also for other patients' rows)."""
+    row = db.session.get(model, row_id)
+    if row is None or row.patient_id != current_patient().id:  # type: ignore[attr-defined]
+        abort(404)
+    return row
+
+
 def get_own_appointment_or_404(appointment_id: int) -> Appointment:
     """An appointment of the signed-in patient, or 404 (also for other patients')."""
-    appointment = db.session.get(Appointment, appointment_id)
-    patient = current_patient()
-    if appointment is None or appointment.patient_id != patient.id:
-        abort(404)
-    return appointment
+    return _own_row(Appointment, appointment_id)
 
 
 def get_appointment_or_404(appointment_id: int, action: str,
@@ -323,11 +330,7 @@ def may(action: str, patient: PatientProfile) -> bool:
 
 def get_own_take_home_or_404(request_id: int) -> TakeHomeRequest:
     """A take-home request of the signed-in patient, or 404 (also for other patients')."""
-    found = db.session.get(TakeHomeRequest, request_id)
-    patient = current_patient()
-    if found is None or found.patient_id != patient.id:
-        abort(404)
-    return found
+    return _own_row(TakeHomeRequest, request_id)
 
 
 def get_take_home_or_404(request_id: int, action: str,
@@ -435,21 +438,14 @@ def get_own_goal_or_404(goal_id: int) -> Goal:
     """A goal of the signed-in patient (a suggestion too), or 404."""
     from server.plans.models import Goal
 
-    goal = db.session.get(Goal, goal_id)
-    if goal is None or goal.patient_id != current_patient().id:
-        abort(404)
-    return goal
+    return _own_row(Goal, goal_id)
 
 
 def get_goal_or_404(goal_id: int) -> Goal:
     """A goal of a patient of my clinic (now), logged as the goals; 404 otherwise."""
     from server.plans.models import Goal
 
-    goal = db.session.get(Goal, goal_id)
-    if goal is None:
-        abort(404)
-    get_patient_or_404(goal.patient_id, "view", AccessTarget.GOALS)
-    return goal
+    return _of_my_patient(Goal, goal_id, "view", AccessTarget.GOALS)
 
 
 def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None,
@@ -471,17 +467,11 @@ def get_relative_access_or_404(patient_id: int, scope: RelativeScope | None,
 
 def get_own_relative_access_or_404(access_id: int) -> RelativeAccess:
     """An access to the signed-in patient's information, or 404."""
-    access = db.session.get(RelativeAccess, access_id)
-    if access is None or access.patient_id != current_patient().id:
-        abort(404)
-    return access
+    return _own_row(RelativeAccess, access_id)
 
 
 def get_own_invitation_or_404(invitation_id: int) -> RelativeInvitation:
-    invitation = db.session.get(RelativeInvitation, invitation_id)
-    if invitation is None or invitation.patient_id != current_patient().id:
-        abort(404)
-    return invitation
+    return _own_row(RelativeInvitation, invitation_id)
 
 
 def get_staff_relative_access_or_404(access_id: int, action: str,
@@ -508,10 +498,7 @@ def get_own_team_member_or_404(member_id: int) -> TeamMember:
     """A member of the signed-in patient's own team, or 404."""
     from server.care_team.models import TeamMember as Member
 
-    member = db.session.get(Member, member_id)
-    if member is None or member.patient_id != current_patient().id:
-        abort(404)
-    return member
+    return _own_row(Member, member_id)
 
 
 def get_handover_or_404(handover_id: int) -> Handover:
@@ -593,10 +580,7 @@ def get_own_conversation_or_404(conversation_id: int) -> Conversation:
     """A conversation of the signed-in patient, or 404 (also for other patients')."""
     from server.messages.models import Conversation as ConversationRow
 
-    conversation = db.session.get(ConversationRow, conversation_id)
-    if conversation is None or conversation.patient_id != current_patient().id:
-        abort(404)
-    return conversation
+    return _own_row(ConversationRow, conversation_id)
 
 
 def get_conversation_or_404(conversation_id: int) -> Conversation:

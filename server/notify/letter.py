@@ -141,6 +141,19 @@ def clinic_document(title: str, clinic: Clinic, now: datetime) -> FPDF:
     return pdf
 
 
+def write_sections(pdf: FPDF, sections: Iterable[tuple[str, list[str]]], size: int = 10,
+                   line_height: float = 5, gap: float = 3) -> None:
+    """Headed sections of lines (a clinic document's body): the heading in bold, each line
+    wrapped at ``size`` points and ``line_height`` mm, ``gap`` mm between sections."""
+    for heading, lines in sections:
+        pdf.set_font(FONT, style="B", size=12)
+        pdf.multi_cell(0, 7, latin1(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=size)
+        for line in lines:
+            pdf.multi_cell(0, line_height, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(gap)
+
+
 def small_print(pdf: FPDF, text: str) -> None:
     """A closing line in small type, after a gap."""
     pdf.ln(8)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
+from server.messages.conversations import clean as plain_text
 from server.models import (
     Appointment,
     AppointmentStatus,
@@ -76,7 +77,7 @@ def save_wishes(appointment: Appointment, topics: list[str], text: str,
                           "closed")
     if any(t not in TOPICS for t in topics):
         raise AgendaError(_l("Choose from the list."), "bad_topic", "topics")
-    clean = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
+    clean = plain_text(text)
     if len(clean) > TEXT_MAX:
         raise AgendaError(_l("Please keep it under %(n)d characters.", n=TEXT_MAX), "too_long",
                           "text")

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
+from server.messages.conversations import clean as plain_text
 from server.models import PatientProfile, User
 from server.plans.models import CrisisPlanVersion
 from server.services.errors import DomainError
@@ -105,7 +106,7 @@ def version(patient: PatientProfile, number: int) -> CrisisPlanVersion | None:
 
 
 def _clean(text: str, limit: int, field_name: str) -> str:
-    value = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
+    value = plain_text(text)
     if len(value) > limit:
         raise CrisisPlanError(_l("Please keep it under %(n)d characters.", n=limit), "too_long",
                               field_name)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from server.locales import babel_locale
 from server.models import PatientProfile
 from server.models.base import utcnow
-from server.notify.letter import FONT, clinic_document, latin1, small_print
+from server.notify.letter import FONT, clinic_document, latin1, small_print, write_sections
 from server.plans import crisis
 from server.plans.models import CrisisPlanVersion
 from server.services.phone_numbers import display_phone
@@ -51,12 +51,6 @@ def render(patient: PatientProfile, plan: CrisisPlanVersion,
     pdf.set_font(FONT, size=11)
     pdf.multi_cell(0, 6, latin1(name_line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    for heading, lines in sections:
-        pdf.set_font(FONT, style="B", size=12)
-        pdf.multi_cell(0, 7, latin1(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, size=11)
-        for line in lines:
-            pdf.multi_cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
+    write_sections(pdf, sections, size=11, line_height=6, gap=2)
     small_print(pdf, footer)
     return bytes(pdf.output())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from server.care_team.models import TeamMember
 from server.extensions import db
+from server.messages.conversations import clean as plain_text
 from server.models import PatientProfile, User
 from server.models.base import utcnow
 from server.plans.models import Goal, GoalNote, IpConsent, Measure
@@ -32,7 +33,7 @@ class GoalError(DomainError):
 
 
 def _text(value: str, limit: int, field: str, empty: object) -> str:
-    clean = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+    clean = plain_text(value)
     if not clean:
         raise GoalError(empty, "empty", field)  # type: ignore[arg-type]
     if len(clean) > limit:
@@ -99,7 +100,7 @@ def move(goal: Goal, up: bool) -> None:
 def set_status(goal: Goal, status: str, reason: str, by: User) -> None:
     if status not in STATUSES:
         raise GoalError(_l("Choose from the list."), "bad_status", "status")
-    clean = "".join(ch for ch in reason if ch.isprintable() or ch in "\n\t").strip()
+    clean = plain_text(reason)
     if len(clean) > NOTE_MAX:
         raise GoalError(_l("Please keep it under %(n)d characters.", n=NOTE_MAX), "too_long",
                         "reason")

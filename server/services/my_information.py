@@ -39,7 +39,7 @@ from server.models import (
     TakeHomeRequest,
 )
 from server.models.base import utcnow
-from server.notify.letter import FONT, clinic_document, latin1, small_print
+from server.notify.letter import FONT, clinic_document, latin1, small_print, write_sections
 from server.plans.models import (
     AppointmentAgenda,
     CrisisPlanVersion,
@@ -239,12 +239,6 @@ def as_pdf(export: Export) -> bytes:
     pdf.set_font(FONT, size=11)
     pdf.multi_cell(0, 6, latin1(intro), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    for heading, lines in sections:
-        pdf.set_font(FONT, style="B", size=12)
-        pdf.multi_cell(0, 7, latin1(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, size=10)
-        for line in lines:
-            pdf.multi_cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
+    write_sections(pdf, sections)
     small_print(pdf, footer)
     return bytes(pdf.output())

@@ -146,15 +146,6 @@ def find(clinic_ids: list[int], filters: Filters, me: User,
     return items, total
 
 
-def open_items(clinic_ids: list[int], limit: int = 300) -> list[WorkItem]:
-    """Open work for these clinics, oldest first."""
-    return list(db.session.scalars(
-        _query(clinic_ids, Filters(), None).options(
-            joinedload(WorkItem.patient).joinedload(PatientProfile.user),
-            joinedload(WorkItem.appointment))
-        .order_by(WorkItem.created_at, WorkItem.id).limit(limit)))
-
-
 def open_counts(clinic_ids: list[int]) -> dict[WorkKind, int]:
     """Open items by kind, in one query (Today's counts)."""
     rows = db.session.execute(
