@@ -154,3 +154,38 @@ def test_the_plan_prints_as_a_pdf_with_the_same_words(client: Client, world: Wor
     sign_in_as(client, world.doctor_a)
     staff_copy = client.get(f"/staff/patients/{world.patient_x.id}/crisis-plan.pdf")
     assert staff_copy.mimetype == "application/pdf"
+
+
+def test_a_letter_patient_gets_the_plan_by_letter_when_it_changes(world: World,
+                                                                  make: Factory) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from server.models import Channel, MessagePurpose, OutboxMessage
+    from server.notify.letter import render_letters_pdf
+    from server.services import letters
+    from tests.conftest import deliver_now
+    from tests.test_notifications import FORBIDDEN
+
+    paper = make.patient(world.clinic_a, "Per Papir", phone=None, channels=(Channel.LETTER,),
+                         language="en")
+    first = crisis.save(paper, crisis.PlanInput(texts={"self_help": "Ringe Line."}),
+                        paper.user, None)
+    crisis.save(paper, crisis.PlanInput(texts={"self_help": "Ringe Line. Gå ut."}), paper.user,
+                first.version)
+    # An app patient's save sends nothing.
+    saved_plan(world)
+    sent = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.purpose == MessagePurpose.CRISIS_PLAN)).all()
+    assert [(m.patient_id, m.channels) for m in sent] == [(paper.id, ["letter"])]  # once a day
+    deliver_now(OutboxMessage.purpose == MessagePurpose.CRISIS_PLAN)
+    queued = letters.queued([world.clinic_a.id])
+    assert [m.purpose for m in queued] == [MessagePurpose.CRISIS_PLAN]
+    body = " ".join(" ".join(page.extract_text() for page in
+                             PdfReader(io.BytesIO(render_letters_pdf(queued))).pages).split())
+    assert "Your plan for when things get hard was changed on" in body
+    assert "Ringe Line. Gå ut." in body  # the plan as it stands when printed
+    assert "1. Call 113. Say you think it is an overdose." in body
+    assert "Your clinic: " in body and world.clinic_a.name not in body
+    assert not FORBIDDEN.search(body), body

@@ -269,10 +269,7 @@ def _event(patient: PatientProfile, kind: TeamEventKind, by: User | None, **valu
 def send_team_sheet(patient: PatientProfile) -> None:
     """Patients who do not use the app get the team on paper when it changes: one letter a
     day at most, drawn from the team as it is when the letter is printed (caller commits)."""
-    if Channel.PUSH.value in patient.contact_channels or \
-            Channel.LETTER.value not in patient.contact_channels or \
-            Channel.LETTER.value not in (patient.clinic.offered_channels or []) or \
-            not patient.postal_address.strip():
+    if not outbox.reads_on_paper(patient):
         return
     outbox.enqueue(key=f"team_sheet:{patient.id}:{utcnow().date().isoformat()}",
                    purpose=MessagePurpose.TEAM_SHEET, patient=patient, template="team_sheet",

@@ -40,6 +40,7 @@ class MessagePurpose(enum.Enum):
     MESSAGE = "message"  # to the patient: the team wrote in a conversation (server/messages)
     STAFF_MESSAGE = "staff_message"  # to a staff member, by email: a conversation waits
     AGREED = "agreed"  # to the patient: the notes from an appointment ("what we agreed")
+    CRISIS_PLAN = "crisis_plan"  # the crisis plan on paper, when it changes (letter patients)
 
 
 class MessageStatus(enum.Enum):

@@ -51,6 +51,11 @@ def _values(template: str, params: dict[str, Any], now: datetime) -> dict[str, A
         from server.care_team.letters import team_sheet_values
 
         values.update(team_sheet_values(int(params["patient_id"])))
+    if template == "crisis_plan" and "patient_id" in params:
+        # The newest plan as it stands when the letter is printed.
+        from server.plans.crisis_pdf import letter_values
+
+        values.update(letter_values(int(params["patient_id"])))
     if template == "agreed" and "appointment_id" in params:
         # What was agreed as it stands when the letter is printed.
         from server.plans.agenda import agreed_items

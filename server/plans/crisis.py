@@ -23,8 +23,10 @@ from sqlalchemy.orm import joinedload
 
 from server.extensions import db
 from server.messages.conversations import clean as plain_text
-from server.models import PatientProfile, User
+from server.models import Channel, MessagePurpose, PatientProfile, User
+from server.models.base import utcnow
 from server.plans.models import CrisisPlanVersion
+from server.services import outbox
 from server.services.errors import DomainError
 from server.services.phone_numbers import InvalidPhoneNumber, normalize_phone
 
@@ -47,11 +49,11 @@ HEADINGS = {
 #: First aid for an overdose, in four plain steps (step 7 of every plan).
 FIRST_AID = (
     _l("Call 113. Say you think it is an overdose."),
-    _l("Give naloxone nose spray: one dose in one nostril."),
+    _l("Give naloxone nose spray: one spray in one nostril."),
     _l("Check the breathing. If the person breathes, put them on their side. If not, start "
        "CPR as 113 tells you."),
-    _l("Stay until help comes. If the person does not wake up after 2 to 3 minutes, give one "
-       "more dose."),
+    _l("Stay until help comes. If the person does not wake up after 2 to 3 minutes, give "
+       "one more spray."),
 )
 
 #: Numbers every plan shows (step 5), whatever the patient wrote.
@@ -152,6 +154,7 @@ def save(patient: PatientProfile, data: PlanInput, by: User,
     saved = CrisisPlanVersion(patient_id=patient.id, version=number, content=content,
                               shared_with_team=data.shared_with_team, saved_by_id=by.id)
     db.session.add(saved)
+    _send_letter(patient)
     try:
         db.session.commit()
     except IntegrityError:  # two saves of the same version at the same moment: one wins
@@ -162,6 +165,16 @@ def save(patient: PatientProfile, data: PlanInput, by: User,
                                   "retry") from None
         raise PlanChanged(newest) from None
     return saved
+
+
+def _send_letter(patient: PatientProfile) -> None:
+    """Patients who read on paper get the plan by letter when it changes: one letter a day at
+    most, with the plan as it stands when the letter is printed (in the caller's transaction)."""
+    if outbox.reads_on_paper(patient):
+        outbox.enqueue(key=f"crisis_plan:{patient.id}:{utcnow().date().isoformat()}",
+                       purpose=MessagePurpose.CRISIS_PLAN, patient=patient,
+                       template="crisis_plan", params={"patient_id": patient.id},
+                       channels=[Channel.LETTER.value])
 
 
 def changed_steps(older: CrisisPlanVersion | None, newer: CrisisPlanVersion) -> list[str]:

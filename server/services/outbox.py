@@ -49,6 +49,16 @@ def channel_plan(patient: PatientProfile, purpose: MessagePurpose) -> list[str]:
     return instant + letters
 
 
+def reads_on_paper(patient: PatientProfile) -> bool:
+    """Whether the patient follows by letter rather than the app: letters chosen and offered,
+    no push, and an address to send to. Such patients get the care team and the crisis plan
+    on paper when they change."""
+    return (Channel.PUSH.value not in patient.contact_channels
+            and Channel.LETTER.value in patient.contact_channels
+            and Channel.LETTER.value in (patient.clinic.offered_channels or [])
+            and bool(patient.postal_address.strip()))
+
+
 def appointment_params(appointment: Appointment) -> dict[str, Any]:
     """The values notification templates may use. Deliberately no service name."""
     return {
