@@ -55,6 +55,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.EXPORT: _l("all your information (a download)"),
     AccessTarget.CRISIS_PLAN: _l("your crisis plan"),
     AccessTarget.GOALS: _l("your goals and what is being done for them"),
+    AccessTarget.IP_EXPORT: _l("your goals, exported for your individual plan (IP)"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {

@@ -38,6 +38,7 @@ class AccessTarget(enum.Enum):
     EXPORT = "export"  # the patient downloaded all their information (the one own read logged)
     CRISIS_PLAN = "crisis_plan"  # the crisis plan, or one of its earlier versions
     GOALS = "goals"  # the patient's goals, their measures and notes
+    IP_EXPORT = "ip_export"  # the goals exported for the municipality's individual plan
 
 
 class AccessLogEntry(Base):

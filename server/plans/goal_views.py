@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -15,6 +17,7 @@ from server.forms.common import ConfirmForm, attach_error, options
 from server.models import AccessTarget, PatientProfile
 from server.numbers import row_id
 from server.plans import goals
+from server.plans import ip_export as ip_export_of
 from server.plans.forms import (
     GoalForm,
     GoalNoteForm,
@@ -195,6 +198,27 @@ def staff_change(goal_id: int, what: str) -> str | WerkzeugResponse:
                                                   current_user), _("Saved.")):
         return redirect(back)
     return _staff_page(patient, goal.id, status_form=status_form)
+
+
+@staff_bp.get("/patients/<int:patient_id>/goals/ip-plan.<any(pdf, json):kind>")
+def ip_export(patient_id: int, kind: str) -> Response | WerkzeugResponse:
+    """The goals for the municipality's IP coordinator, as a PDF or a FHIR R4 Bundle, only
+    while the patient's consent holds (otherwise back to the page, with why)."""
+    patient = policy.get_patient_or_404(patient_id, "view", AccessTarget.IP_EXPORT)
+    try:
+        if kind == "pdf":
+            body, mimetype = ip_export_of.pdf(patient), "application/pdf"
+        else:
+            body = json.dumps(ip_export_of.fhir_bundle(patient), ensure_ascii=False, indent=2)
+            mimetype = "application/fhir+json"
+    except ip_export_of.NoConsent:
+        flash(_("The patient has not agreed to share the goals with the IP coordinator. Record "
+                "the consent first."), "error")
+        return redirect(url_for("staff_goals.staff_index", patient_id=patient_id) + "#consent")
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="ip-plan.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_bp.post("/patients/<int:patient_id>/goals/consent")
