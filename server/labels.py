@@ -56,6 +56,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.CRISIS_PLAN: _l("your crisis plan"),
     AccessTarget.GOALS: _l("your goals and what is being done for them"),
     AccessTarget.IP_EXPORT: _l("your goals, exported for your individual plan (IP)"),
+    AccessTarget.MEETINGS: _l("your responsibility group meetings and their minutes"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {
@@ -221,6 +222,7 @@ RELATIVE_SCOPES: dict[str, LazyString] = {
     RelativeScope.NO_SHOW_CONTACT.value: _l("Be contacted by the clinic if I miss an appointment"),
     RelativeScope.CARE_TEAM.value: _l("See my care team's contacts"),
     RelativeScope.CRISIS_PLAN.value: _l("See my crisis plan"),
+    RelativeScope.MEETING_NOTES.value: _l("See my responsibility group meetings and their minutes"),
 }
 
 #: The same scopes as staff read them.
@@ -233,6 +235,7 @@ RELATIVE_SCOPES_STAFF: dict[str, LazyString] = {
     RelativeScope.NO_SHOW_CONTACT.value: _l("May be contacted if the patient misses an appointment"),
     RelativeScope.CARE_TEAM.value: _l("Sees the care team's contacts"),
     RelativeScope.CRISIS_PLAN.value: _l("Sees the crisis plan"),
+    RelativeScope.MEETING_NOTES.value: _l("Sees responsibility group meetings and minutes"),
 }
 
 OBSERVATION_KINDS: dict[str, LazyString] = {

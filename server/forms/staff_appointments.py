@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from server.forms.base import Form
@@ -37,6 +37,8 @@ class AppointmentForm(Form):
     prepare = TextAreaField(_l("What to bring or prepare"), validators=[Length(max=2000)])
     cancel_by_day = DayField(_l("Last day to cancel without a fee"), validators=[Optional()])
     cancel_by_at = TimeField(_l("Last time to cancel without a fee"), validators=[Optional()])
+    team_meeting = BooleanField(_l("A responsibility group meeting (ansvarsgruppemøte): choose "
+                                   "who takes part on the next page"))
 
 
 class AttendanceForm(Form):

@@ -39,6 +39,7 @@ class AccessTarget(enum.Enum):
     CRISIS_PLAN = "crisis_plan"  # the crisis plan, or one of its earlier versions
     GOALS = "goals"  # the patient's goals, their measures and notes
     IP_EXPORT = "ip_export"  # the goals exported for the municipality's individual plan
+    MEETINGS = "meetings"  # responsibility-group meetings: the next date and the minutes
 
 
 class AccessLogEntry(Base):

@@ -75,6 +75,9 @@ class Appointment(Base):
     meet_name: Mapped[str] = mapped_column(String(200), default="")
     #: What to bring or prepare.
     prepare: Mapped[str] = mapped_column(Text, default="")
+    #: A responsibility-group meeting (ansvarsgruppemøte): participants from the care team,
+    #: the patient's agenda, minutes (server/plans/meetings.py).
+    is_team_meeting: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Latest time to cancel without a fee, where the service charges one.
     cancel_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[AppointmentStatus] = mapped_column(

@@ -31,6 +31,7 @@ class RelativeScope(enum.Enum):
     NO_SHOW_CONTACT = "no_show_contact"  # may be contacted by the clinic after a missed appointment
     CARE_TEAM = "care_team"  # see the care team's contacts (server/care_team)
     CRISIS_PLAN = "crisis_plan"  # see the crisis plan (server/plans)
+    MEETING_NOTES = "meeting_notes"  # see responsibility-group meetings and their minutes
 
 
 class InviteStatus(enum.Enum):

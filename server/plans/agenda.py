@@ -64,7 +64,7 @@ def _agenda(appointment: Appointment) -> AppointmentAgenda:
     if found is None:
         found = AppointmentAgenda(appointment_id=appointment.id,
                                   patient_id=appointment.patient_id, topics=[], text="",
-                                  agreed=[])
+                                  agreed=[], agreed_links=[])
         db.session.add(found)
     return found
 
@@ -103,8 +103,15 @@ def save_agreed(appointment: Appointment, text: str, by: User) -> AppointmentAge
     if len(items) > AGREED_ITEMS_MAX or any(len(i) > AGREED_ITEM_MAX for i in items):
         raise AgendaError(_l("Write at most %(n)d points of at most %(m)d characters each.",
                              n=AGREED_ITEMS_MAX, m=AGREED_ITEM_MAX), "too_long", "agreed")
+    return store_agreed(appointment, items, [None] * len(items), by)
+
+
+def store_agreed(appointment: Appointment, items: list[str],
+                 links: list[dict[str, int] | None], by: User) -> AppointmentAgenda:
+    """Keep checked items (and what each is about) and tell the patient. Commits."""
     agenda = _agenda(appointment)
     agenda.agreed = items
+    agenda.agreed_links = links
     agenda.agreed_at = utcnow()
     agenda.agreed_by_id = by.id
     agenda.agreed_read_at = None  # changed: new to the patient again

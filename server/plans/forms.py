@@ -19,6 +19,7 @@ from server.forms.base import Form
 from server.forms.common import DayField, MultiCheckboxField, options
 from server.labels import CONSENT_METHODS, GOAL_STATUSES, TALK_TOPICS
 from server.plans.crisis import CONTACTS_MAX, HEADINGS, NAME_MAX, TEXT_MAX
+from server.plans.meetings import MINUTE_MAX, MINUTES_MAX, MINUTES_SHOWN
 
 _TOO_LONG = _l("Please keep it under %(max)d characters.")
 
@@ -106,3 +107,36 @@ class IpConsentForm(Form):
         self.given.choices = options([("yes", _l("The patient agrees to share the goals")),
                                       ("no", _l("The patient does not agree (or no longer)"))])
         self.method.choices = options(CONSENT_METHODS.items())
+
+
+class MinuteForm(PlainForm):
+    """One point of a meeting's minutes (a part of MinutesForm; its CSRF is the parent's)."""
+
+    text = StringField(_l("Point"), validators=[Length(max=MINUTE_MAX, message=_TOO_LONG)])
+    #: "", "goal:<id>" or "measure:<id>"; checked by the service (it names the row).
+    link = SelectField(_l("About"), choices=[], validate_choice=False)
+
+
+class MinutesForm(Form):
+    rows = FieldList(FormField(MinuteForm), min_entries=MINUTES_SHOWN, max_entries=MINUTES_MAX)
+
+    def set_links(self, choices: list[tuple[str, str]]) -> None:
+        """The goals and measures to choose from, and labels that say which point."""
+        for n, row in enumerate(self.rows, start=1):
+            row.form.link.choices = options([("", _l("Not about a goal")), *choices])
+            row.form.text.label.text = str(_l("Point %(n)d", n=n))
+            row.form.link.label.text = str(_l("Point %(n)d is about", n=n))
+
+    def attach(self, field_name: str, message: str) -> bool:
+        """Show a service error under the row's field it names ("rows-2-text")."""
+        parts = field_name.split("-")
+        if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit():
+            n = int(parts[1])
+            if n < len(self.rows.entries) and parts[2] in ("text", "link"):
+                getattr(self.rows.entries[n].form, parts[2]).errors = [message]
+                return True
+        return False
+
+
+class ParticipantsForm(Form):
+    members = MultiCheckboxField(_l("Who takes part"), choices=[])

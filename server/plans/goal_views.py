@@ -16,7 +16,7 @@ from server.extensions import db
 from server.forms.common import ConfirmForm, attach_error, options
 from server.models import AccessTarget, PatientProfile
 from server.numbers import row_id
-from server.plans import goals
+from server.plans import goals, meetings
 from server.plans import ip_export as ip_export_of
 from server.plans.forms import (
     GoalForm,
@@ -67,7 +67,8 @@ def index() -> str | WerkzeugResponse:
     return render_template("plans/goals.html", goals=goals.of_patient(patient),
                            suggestions=goals.of_patient(patient, ("suggested",)), form=form,
                            confirm=ConfirmForm(), member_label=_patient_label,
-                           consent=goals.ip_consent(patient))
+                           consent=goals.ip_consent(patient),
+                           next_meeting=meetings.next_meeting(patient))
 
 
 @bp.post("/<int:goal_id>/answer")

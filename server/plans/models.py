@@ -58,6 +58,9 @@ class AppointmentAgenda(Base):
     agreed: Mapped[list[str]] = mapped_column(JSON, default=list)
     agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: For each item of ``agreed``, what it is about: None, {"goal": id} or {"measure": id}
+    #: (minutes of a responsibility-group meeting are linked to goals and measures).
+    agreed_links: Mapped[list[dict[str, int] | None]] = mapped_column(JSON, default=list)
     #: When the patient first opened what was agreed.
     agreed_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -148,3 +151,19 @@ class IpConsent(Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
     recorded_by: Mapped[User] = relationship()
+
+
+class MeetingParticipant(Base):
+    """A member of the care team (internal or external) invited to a responsibility-group
+    meeting."""
+
+    __tablename__ = "meeting_participant"
+    __table_args__ = (UniqueConstraint("appointment_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("team_member.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    member: Mapped[TeamMember] = relationship()

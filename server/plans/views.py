@@ -12,7 +12,7 @@ from server import policy
 from server.forms.common import attach_error
 from server.models import AccessTarget, PatientProfile, RelativeScope
 from server.numbers import whole_number
-from server.plans import crisis, crisis_pdf
+from server.plans import crisis, crisis_pdf, meetings
 from server.plans.forms import CrisisPlanForm
 from server.plans.models import CrisisPlanVersion
 from server.services.errors import DomainError
@@ -129,6 +129,17 @@ def relative_show(patient_id: int) -> str:
                                                AccessTarget.CRISIS_PLAN)
     return _plan_page("plans/crisis.html", access.patient, crisis.current(access.patient),
                       access=access)
+
+
+@relative_bp.get("/patients/<int:patient_id>/meetings")
+def relative_meetings(patient_id: int) -> str:
+    """Responsibility group meetings, for a relative with the "see meeting notes" scope: the
+    next one, and the minutes of earlier ones (without the goals they link to)."""
+    access = policy.get_relative_access_or_404(patient_id, RelativeScope.MEETING_NOTES,
+                                               AccessTarget.MEETINGS)
+    return render_template("plans/relative_meetings.html", access=access,
+                           upcoming=meetings.next_meeting(access.patient),
+                           past=meetings.meetings_with_notes(access.patient))
 
 
 @staff_bp.get("/patients/<int:patient_id>/crisis-plan")

@@ -60,6 +60,8 @@ class AppointmentInput:
     meet_name: str = ""
     prepare: str = ""
     cancel_by: datetime | None = None
+    #: A responsibility-group meeting (server/plans/meetings.py).
+    is_team_meeting: bool = False
 
 
 def _rule(settings: ReminderSettings | None) -> ReminderRule:
@@ -135,6 +137,7 @@ def _apply(appointment: Appointment, data: AppointmentInput) -> None:
     appointment.meet_name = data.meet_name.strip()
     appointment.prepare = data.prepare.strip()
     appointment.cancel_by = data.cancel_by
+    appointment.is_team_meeting = data.is_team_meeting
 
 
 def _preallocated_ids(count: int) -> list[int]:

@@ -14,7 +14,7 @@ from server.care_team import team
 from server.forms.appointments import CannotComeForm, NewTimeForm
 from server.forms.common import ConfirmForm, attach_error
 from server.models import Appointment, PatientAnswer
-from server.plans import agenda
+from server.plans import agenda, meetings
 from server.plans.forms import WishesForm
 from server.services import appointments
 from server.services.calendar_export import appointment_ics
@@ -53,9 +53,14 @@ def past() -> str:
 def show(appointment_id: int) -> str:
     appointment = policy.get_own_appointment_or_404(appointment_id)
     talk = agenda.for_appointment(appointment)
+    meeting = {}
+    if appointment.is_team_meeting:
+        meeting = {"people": [team.member_view(m).label
+                              for m in meetings.participants(appointment)],
+                   "minutes": meetings.minutes(talk)}
     page = render_template("appointments/show.html", appointment=appointment, form=ConfirmForm(),
                            number=team.number_for_appointment(appointment), talk=talk,
-                           may_ask=agenda.may_ask(appointment))
+                           may_ask=agenda.may_ask(appointment), **meeting)
     if talk is not None:
         agenda.mark_agreed_read(talk)  # after the page could show it as new
     return page

@@ -18,7 +18,7 @@ from server.forms.staff_appointments import AttendanceForm
 from server.messages import conversations
 from server.models import AccessTarget, WorkKind
 from server.models.base import utcnow
-from server.plans import agenda, crisis
+from server.plans import agenda, crisis, meetings
 from server.services import accounts, appointments, feedback, relatives, take_home, today, worklist
 from server.services.errors import DomainError
 from server.services.local_time import oslo_today
@@ -78,6 +78,8 @@ def patients() -> str:
     return render_template("staff/patients.html", patients=found, search=search, who=who,
                            ignored=ignored,
                            next_at=appointments.next_for_patients([p.id for p in found]),
+                           meeting_at={pid: a.starts_at for pid, a in
+                                       meetings.next_meetings([p.id for p in found]).items()},
                            gaps=team.gap_counts(clinic_ids))
 
 
@@ -110,7 +112,7 @@ def patient(patient_id: int) -> str:
         accesses=relatives.accesses_of_patient(profile), observations=observations,
         observation_map={o.id: o for o in observations}, today=oslo_today(),
         titles=feedback_titles(), language_names=LANGUAGE_NAMES, now=utcnow(),
-        crisis_plan=crisis.current(profile),
+        crisis_plan=crisis.current(profile), next_meeting=meetings.next_meeting(profile),
     )
 
 

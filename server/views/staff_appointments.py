@@ -11,12 +11,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
-from server.forms.common import ConfirmForm
+from server.care_team import team
+from server.forms.common import ConfirmForm, options
 from server.forms.staff_appointments import AppointmentForm, AttendanceForm, ImportForm
 from server.models import AccessTarget, Appointment, Attendance, MeetingKind, ServiceKind
 from server.models.base import utcnow
-from server.plans import agenda
-from server.plans.forms import AgreedForm
+from server.plans import agenda, meetings
+from server.plans.forms import AgreedForm, MinutesForm, ParticipantsForm
 from server.services import appointments, csv_import, outbox, worklist
 from server.services.errors import DomainError
 from server.services.local_time import to_utc
@@ -35,7 +36,7 @@ def _input(form: AppointmentForm, zone: str) -> appointments.AppointmentInput:
         meeting=MeetingKind(form.meeting.data), place_name=form.place_name.data or "",
         address=form.address.data or "", meet_role=form.meet_role.data or "",
         meet_name=form.meet_name.data or "", prepare=form.prepare.data or "",
-        cancel_by=cancel_by,
+        cancel_by=cancel_by, is_team_meeting=bool(form.team_meeting.data),
     )
 
 
@@ -52,6 +53,7 @@ def _fill(form: AppointmentForm, appointment: Appointment) -> None:
     form.meet_role.data = appointment.meet_role
     form.meet_name.data = appointment.meet_name
     form.prepare.data = appointment.prepare
+    form.team_meeting.data = appointment.is_team_meeting
     if appointment.cancel_by:
         cancel_local = appointment.cancel_by.astimezone(tz)
         form.cancel_by_day.data, form.cancel_by_at.data = cancel_local.date(), cancel_local.time()
@@ -75,17 +77,43 @@ def new(patient_id: int) -> str | WerkzeugResponse:
                            appointment=None)
 
 
-@bp.get("/appointments/<int:appointment_id>")
-def show(appointment_id: int) -> str:
-    """The appointment with the patient's answer, attendance and every message about it."""
-    appointment = policy.get_appointment_or_404(appointment_id, "view")
+def _page(appointment: Appointment, **forms: object) -> str:
+    """The appointment page; ``forms`` (with errors and what was typed) replace the fresh ones."""
+    talk = agenda.for_appointment(appointment)
+    meeting: dict[str, object] = {}
+    if appointment.is_team_meeting:
+        people = meetings.participants(appointment)
+        chosen = ParticipantsForm(formdata=None, data={"members": [str(m.id) for m in people]})
+        chosen.members.choices = options(
+            (str(m.id), team.member_view(m, for_staff=True).label)
+            for m in team.active_members(appointment.patient))
+        minutes_form = MinutesForm(formdata=None, data={"rows": [
+            {"text": m.text, "link": (f"goal:{m.goal.id}" if m.goal and not m.measure else
+                                      f"measure:{m.measure.id}" if m.measure else "")}
+            for m in meetings.minutes(talk)]})
+        written = len(talk.agreed) if talk else 0
+        while len(minutes_form.rows) < min(max(written + 2, meetings.MINUTES_SHOWN),
+                                           meetings.MINUTES_MAX):
+            minutes_form.rows.append_entry()  # room for two more points
+        meeting = {"people": [team.member_view(m, for_staff=True).label for m in people],
+                   "participants_form": chosen, "minutes_form": minutes_form,
+                   "minutes": meetings.minutes(talk)}
+        meeting.update({k: v for k, v in forms.items()
+                        if k in ("participants_form", "minutes_form")})
+        meeting["minutes_form"].set_links(  # type: ignore[attr-defined]
+            meetings.link_choices(appointment.patient))
     return render_template(
         "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
         attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
         work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
-        talk=agenda.for_appointment(appointment), agreed_form=_agreed_form(appointment),
-        started=appointment.starts_at <= utcnow(),
-    )
+        talk=talk, agreed_form=forms.get("agreed_form") or _agreed_form(appointment),
+        started=appointment.starts_at <= utcnow(), **meeting)
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def show(appointment_id: int) -> str:
+    """The appointment with the patient's answer, attendance and every message about it."""
+    return _page(policy.get_appointment_or_404(appointment_id, "view"))
 
 
 def _agreed_form(appointment: Appointment) -> AgreedForm:
@@ -106,12 +134,48 @@ def agreed(appointment_id: int) -> str | WerkzeugResponse:
         else:
             flash(_("Saved. The patient can read what you agreed in the app."), "success")
             return redirect(url_for("staff_appointments.show", appointment_id=appointment_id))
-    return render_template(
-        "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
-        attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
-        work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
-        talk=agenda.for_appointment(appointment), agreed_form=form,
-        started=appointment.starts_at <= utcnow())
+    return _page(appointment, agreed_form=form)
+
+
+@bp.post("/appointments/<int:appointment_id>/participants")
+def participants(appointment_id: int) -> str | WerkzeugResponse:
+    """Who from the care team takes part in a responsibility group meeting."""
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    form = ParticipantsForm()
+    form.members.choices = options((str(m.id), "") for m in
+                                   team.active_members(appointment.patient))
+    if form.validate_on_submit():
+        try:
+            meetings.set_participants(appointment, [int(v) for v in form.members.data or []],
+                                      current_user)
+        except DomainError as exc:
+            form.members.errors = [str(exc.message)]
+        else:
+            flash(_("Saved. The participants are on the patient's appointment."), "success")
+            return redirect(url_for("staff_appointments.show", appointment_id=appointment_id)
+                            + "#participants")
+    return _page(appointment, participants_form=form)
+
+
+@bp.post("/appointments/<int:appointment_id>/minutes")
+def minutes(appointment_id: int) -> str | WerkzeugResponse:
+    """After a responsibility group meeting: short minutes, each point optionally about a
+    goal or a measure. The patient reads them; relatives with the scope do too."""
+    appointment = policy.get_appointment_or_404(appointment_id, "manage_appointments")
+    form = MinutesForm()
+    form.set_links(meetings.link_choices(appointment.patient))
+    if form.validate_on_submit():
+        try:
+            meetings.save_minutes(appointment, [(r.form.text.data or "", r.form.link.data or "")
+                                                for r in form.rows], current_user)
+        except DomainError as exc:
+            if not form.attach(exc.field or "", str(exc.message)):
+                flash(str(exc.message), "error")
+        else:
+            flash(_("Saved. The patient can read the minutes in the app."), "success")
+            return redirect(url_for("staff_appointments.show", appointment_id=appointment_id)
+                            + "#minutes")
+    return _page(appointment, minutes_form=form)
 
 
 @bp.route("/appointments/<int:appointment_id>/edit", methods=["GET", "POST"])
