@@ -6,7 +6,7 @@ The sign-in details are listed in README.md. Nothing here is a real person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from server.models import (
     FeedbackInvitation,
     FeedbackResponse,
     MeetingKind,
+    MessagePurpose,
     PatientProfile,
     PeriodReason,
     PickupPlace,
@@ -605,6 +606,65 @@ def _seed_goals(kari: PatientProfile, coordinator: User) -> None:
                    coordinator)
 
 
+def seed_meetings() -> int:
+    """Kari's responsibility group: a meeting three weeks ago with minutes linked to her
+    goals, and the next one in five weeks; Rita may read the minutes. Once."""
+    from server.care_team import team
+    from server.plans import agenda, goals, meetings
+    from server.services import appointments, outbox
+
+    if db.session.scalar(select(Appointment.id).where(
+            Appointment.is_team_meeting.is_(True)).limit(1)) is not None:
+        return 0
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    coordinator = db.session.scalar(select(User).where(
+        User.email == "koordinator@demo.folge.test"))
+    if kari is None or coordinator is None:
+        return 0
+    members = team.active_members(kari)
+    if not members:
+        return 0
+    tz = ZoneInfo("Europe/Oslo")
+    made = []
+    for weeks in (-3, 5):
+        day = (utcnow().astimezone(tz) + timedelta(weeks=weeks)).date()
+        starts = datetime.combine(day, time(13, 0), tz).astimezone(UTC)
+        meeting = appointments.create(kari, appointments.AppointmentInput(
+            starts_at=max(starts, utcnow() + timedelta(hours=1)), duration_minutes=60,
+            service=ServiceKind.CLINIC, service_name="Ansvarsgruppemøte",
+            meeting=MeetingKind.IN_PERSON, place_name="Møterom 2, 1. etasje",
+            address=kari.clinic.address, is_team_meeting=True), coordinator)
+        if starts <= utcnow():  # the past meeting: no reminders left to send
+            meeting.starts_at = starts
+            outbox.cancel_pending(meeting, tuple(MessagePurpose))
+            db.session.commit()
+        meetings.set_participants(meeting, [m.id for m in members], coordinator)
+        made.append(meeting)
+    past, upcoming = made
+    found = goals.of_patient(kari)
+    housing = next((g for g in found if "leilighet" in g.text), None)
+    work = next((g for g in found if "arbeidstrening" in g.text), None)
+    rows = [("Kari har søkt kommunal bolig. Koordinatoren følger opp svaret.",
+             f"measure:{housing.measures[0].id}" if housing and housing.measures else ""),
+            ("Arbeidstreningen starter etter nyttår, to dager i uka.",
+             f"goal:{work.id}" if work else ""),
+            ("Fastlegen tar blodprøver ved neste kontroll.", ""),
+            ("Neste møte er om fem uker. Kari setter opp det hun vil ta opp.", "")]
+    meetings.save_minutes(past, rows, coordinator)
+    talk = agenda.for_appointment(past)
+    if talk is not None:  # read already: the demo's "New" mark is on the clinic appointment
+        talk.agreed_read_at = utcnow()
+    agenda.save_wishes(upcoming, ["housing"], "Hvordan det går med boligsøknaden.\n"
+                       "Om Rita kan være med på neste møte.")
+    rita = db.session.scalars(select(RelativeAccess).where(
+        RelativeAccess.patient_id == kari.id)).first()
+    if rita is not None and RelativeScope.MEETING_NOTES.value not in (rita.scopes or []):
+        rita.scopes = [*(rita.scopes or []), RelativeScope.MEETING_NOTES.value]
+    db.session.commit()
+    return len(made)
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
@@ -620,6 +680,7 @@ def seed() -> bool:
         seed_figures()
         seed_clinic_day()
         seed_crisis_plan()
+        seed_meetings()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -644,4 +705,5 @@ def seed() -> bool:
     seed_figures()
     seed_clinic_day()
     seed_crisis_plan()
+    seed_meetings()
     return True

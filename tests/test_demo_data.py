@@ -83,3 +83,24 @@ def test_the_demo_has_a_clinic_day_and_karis_crisis_plan(client: Client, app: Fl
     sign_in_as(staff, doctor)  # type: ignore[arg-type]
     today = staff.get("/staff/?who=all").text
     assert today.count('value="attended"') >= 2  # two (late at night three) have started
+
+
+def test_the_demo_has_karis_goals_and_responsibility_group(client: Client, app: Flask) -> None:
+    from server.plans import agenda, goals, meetings
+
+    demo.seed()
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    assert kari is not None
+    found = goals.of_patient(kari)
+    assert len(found) == 2 and all(g.measures for g in found)
+    [past] = meetings.past_meetings(kari)
+    minutes = meetings.minutes(past.talk)
+    assert len(minutes) == 4 and minutes[0].measure is not None and minutes[1].goal is not None
+    assert len(past.people) >= 3
+    upcoming = meetings.next_meeting(kari)
+    assert upcoming is not None
+    talk = agenda.for_appointment(upcoming)
+    assert talk is not None and "boligsøknaden" in talk.text
+    sign_in_as(client, kari.user)
+    assert "Minutes from the meeting" in client.get(f"/me/appointments/{past.appointment.id}").text
