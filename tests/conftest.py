@@ -433,6 +433,11 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
     from server.plans import goals
 
     goal = goals.add(world.patient_x, "Få en fast bolig", world.patient_x.user)
+    # A responsibility group meeting that has started: its participants and minutes forms.
+    meeting = make.appointment(world.patient_x, starts_in=timedelta(days=5), by=world.doctor_a,
+                               service=ServiceKind.CLINIC, is_team_meeting=True)
+    meeting.starts_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
     return {"number": plan.version, "goal_id": goal.id, "what": "note",
             "patient_id": world.patient_x.id, "appointment_id": appointment.id,
             "item_id": item.id, "request_id": request.id, "clinic_id": world.clinic_a.id,

@@ -119,3 +119,42 @@ def test_consent_to_share_with_the_ip_coordinator_is_recorded(client: Client, wo
         patient.get("/me/goals"))
     client.submit(f"{page}/consent", {"given": "no", "method": "phone"}, page=page)
     assert not goals.ip_consent(world.patient_x).given  # type: ignore[union-attr]
+
+
+def test_every_change_is_kept_and_shown_with_who_made_it(client: Client, world: World) -> None:
+    goal = goals.add(world.patient_x, "Få en bolig", world.patient_x.user)
+    goals.reword(goal, "Få en fast bolig", world.patient_x.user, based_on=1)
+    goals.set_status(goal, "stuck", "Venter på kommunen", world.doctor_a, based_on=2)
+    assert goal.version == 3
+    assert [e.kind for e in goals.history(goal)] == ["status", "reworded", "added"]
+    sign_in_as(client, world.patient_x.user)
+    page = text(client.get(f"/me/goals/{goal.id}"))
+    assert "Who changed what" in page
+    assert "Xena Pasient: changed the words. Before: “Få en bolig”" in page
+    assert "set the status to “Stuck” (before: “Started”): Venter på kommunen" in page
+
+
+def test_two_people_changing_a_goal_at_once_nothing_is_overwritten(
+        client: Client, world: World, new_client) -> None:  # type: ignore[no-untyped-def]
+    goal = goals.add(world.patient_x, "Få en bolig", world.patient_x.user)
+    sign_in_as(client, world.patient_x.user)
+    client.get(f"/me/goals/{goal.id}")  # the patient opens the goal (version 1) ...
+    staff = new_client()
+    sign_in_as(staff, world.doctor_a)
+    staff.submit(f"/staff/goals/{goal.id}/status", {"status": "going_well", "reason": "Fint",
+                                                    "based_on": "1"},
+                 page=f"/staff/patients/{world.patient_x.id}/goals")
+    # ... and saves on top of it after the doctor did.
+    late = client.submit(f"/me/goals/{goal.id}", {"form": "text", "text": "Få en egen leilighet",
+                                                  "based_on": "1"})
+    assert late.status_code == 200
+    assert "Someone changed this goal while you were writing" in html.unescape(late.text)
+    assert "Få en egen leilighet" in late.text  # what was typed is kept
+    db.session.refresh(goal)
+    assert goal.text == "Få en bolig" and goal.status == "going_well"
+    assert f'name="based_on" type="hidden" value="{goal.version}"' in late.text
+    again = client.submit(f"/me/goals/{goal.id}", {"form": "text", "text": "Få en egen leilighet",
+                                                   "based_on": str(goal.version)})
+    assert again.status_code == 302
+    db.session.refresh(goal)
+    assert goal.text == "Få en egen leilighet" and goal.status == "going_well"

@@ -68,6 +68,8 @@ class AgreedForm(Form):
 class GoalForm(Form):
     text = TextAreaField(_l("My goal, in my own words"),
                          validators=[Length(max=500, message=_TOO_LONG)])
+    #: The goal's version the person started from (a change of words).
+    based_on = HiddenField()
 
 
 class GoalNoteForm(Form):
@@ -79,6 +81,8 @@ class GoalStatusForm(Form):
     status = SelectField(_l("Status"), choices=[])
     reason = TextAreaField(_l("Why (shown with the status)"),
                            validators=[Length(max=1000, message=_TOO_LONG)])
+    #: The goal's version the person started from.
+    based_on = HiddenField()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from server.care_team.models import TeamMember
 from server.extensions import db
 from server.forms.common import ConfirmForm, attach_error, options
 from server.models import AccessTarget, PatientProfile
-from server.numbers import row_id
+from server.numbers import row_id, whole_number
 from server.plans import goals, meetings
 from server.plans import ip_export as ip_export_of
 from server.plans.forms import (
@@ -90,11 +90,23 @@ def move(goal_id: int) -> WerkzeugResponse:
 
 
 def _goal_page(template: str, goal: Goal, **forms: object) -> str:
-    return render_template(template, goal=goal, member_label=_patient_label, **{
-        "text_form": GoalForm(formdata=None, data={"text": goal.text}),
+    """The goal page. A form that comes back with what was typed names the version the page
+    now shows, so the next save, after comparing, goes through."""
+    for form in forms.values():
+        if isinstance(form, GoalForm | GoalStatusForm):
+            form.based_on.data = str(goal.version)
+    return render_template(template, goal=goal, member_label=_patient_label,
+                           history=goals.history(goal), **{
+        "text_form": GoalForm(formdata=None, data={"text": goal.text,
+                                                   "based_on": goal.version}),
         "status_form": GoalStatusForm(formdata=None, data={"status": goal.status,
-                                                           "reason": goal.status_reason}),
+                                                           "reason": goal.status_reason,
+                                                           "based_on": goal.version}),
         "note_form": GoalNoteForm(formdata=None), **forms})
+
+
+def _based_on(form: GoalForm | GoalStatusForm) -> int | None:
+    return whole_number(form.based_on.data, 1)
 
 
 @bp.route("/<int:goal_id>", methods=["GET", "POST"])
@@ -108,8 +120,8 @@ def show(goal_id: int) -> str | WerkzeugResponse:
             form = GoalForm()
             forms["text_form"] = form
             if form.validate_on_submit() and _try(
-                    form, lambda: goals.reword(goal, form.text.data or "", current_user),
-                    _("Saved.")):
+                    form, lambda: goals.reword(goal, form.text.data or "", current_user,
+                                               _based_on(form)), _("Saved.")):
                 return redirect(url_for("goals.show", goal_id=goal_id))
         elif which == "status":
             status_form = GoalStatusForm()
@@ -117,7 +129,7 @@ def show(goal_id: int) -> str | WerkzeugResponse:
             if status_form.validate_on_submit() and _try(
                     status_form, lambda: goals.set_status(
                         goal, status_form.status.data or "", status_form.reason.data or "",
-                        current_user), _("Saved.")):
+                        current_user, _based_on(status_form)), _("Saved.")):
                 return redirect(url_for("goals.show", goal_id=goal_id))
         else:
             note_form = GoalNoteForm()
@@ -196,7 +208,8 @@ def staff_change(goal_id: int, what: str) -> str | WerkzeugResponse:
     if status_form.validate_on_submit() and _try(
             status_form, lambda: goals.set_status(goal, status_form.status.data or "",
                                                   status_form.reason.data or "",
-                                                  current_user), _("Saved.")):
+                                                  current_user, _based_on(status_form)),
+            _("Saved.")):
         return redirect(back)
     return _staff_page(patient, goal.id, status_form=status_form)
 

@@ -20,7 +20,7 @@ from server.extensions import db
 from server.messages.conversations import clean as plain_text
 from server.models import PatientProfile, User
 from server.models.base import utcnow
-from server.plans.models import Goal, GoalNote, IpConsent, Measure
+from server.plans.models import Goal, GoalEvent, GoalNote, IpConsent, Measure
 from server.services.errors import DomainError
 
 STATUSES = ("started", "going_well", "stuck", "reached", "dropped")
@@ -30,6 +30,27 @@ NOTE_MAX = 1000
 
 class GoalError(DomainError):
     """A goal, measure or note that cannot be stored as given."""
+
+
+class GoalChanged(DomainError):
+    """Someone changed the goal after this person opened it; nothing was saved."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(_l("Someone changed this goal while you were writing. What you wrote "
+                            "is kept: compare it with the goal as it is now, and save again."),
+                         "changed", field)
+
+
+def _event(goal: Goal, kind: str, by: User | None, before: str = "", after: str = "") -> None:
+    """Keep one change in the goal's history (in the caller's transaction)."""
+    db.session.add(GoalEvent(goal=goal, kind=kind, by_id=by.id if by else None,
+                             before=before, after=after))
+
+
+def _check(goal: Goal, based_on: int | None, field: str) -> None:
+    """Refuse a save made on top of an older version (``based_on`` None: no check)."""
+    if based_on is not None and based_on != goal.version:
+        raise GoalChanged(field)
 
 
 def _text(value: str, limit: int, field: str, empty: object) -> str:
@@ -46,7 +67,8 @@ def of_patient(patient: PatientProfile, states: tuple[str, ...] = ("active",)) -
     return list(db.session.scalars(
         select(Goal).where(Goal.patient_id == patient.id, Goal.state.in_(states))
         .options(selectinload(Goal.measures).selectinload(Measure.member),
-                 selectinload(Goal.notes).selectinload(GoalNote.author))
+                 selectinload(Goal.notes).selectinload(GoalNote.author),
+                 selectinload(Goal.events).selectinload(GoalEvent.by))
         .order_by(Goal.position, Goal.id)))
 
 
@@ -63,6 +85,7 @@ def add(patient: PatientProfile, text: str, by: User) -> Goal:
                 state="suggested" if suggested else "active",
                 suggested_by_id=by.id if suggested else None, updated_by_id=by.id)
     db.session.add(goal)
+    _event(goal, "suggested" if suggested else "added", by, after=words)
     db.session.commit()
     return goal
 
@@ -73,11 +96,19 @@ def answer_suggestion(goal: Goal, accept: bool) -> None:
         raise GoalError(_l("This suggestion has been answered already."), "answered")
     goal.state = "active" if accept else "declined"
     goal.updated_at = utcnow()
+    _event(goal, "accepted" if accept else "declined", goal.patient.user)
     db.session.commit()
 
 
-def reword(goal: Goal, text: str, by: User) -> None:
-    goal.text = _text(text, TEXT_MAX, "text", _l("Write the goal in a few words."))
+def reword(goal: Goal, text: str, by: User, based_on: int | None = None) -> None:
+    """New words for the goal; the old ones stay in its history. Commits."""
+    words = _text(text, TEXT_MAX, "text", _l("Write the goal in a few words."))
+    _check(goal, based_on, "text")
+    if words == goal.text:
+        return
+    _event(goal, "reworded", by, before=goal.text, after=words)
+    goal.text = words
+    goal.version += 1
     goal.updated_at, goal.updated_by_id = utcnow(), by.id
     db.session.commit()
 
@@ -97,13 +128,21 @@ def move(goal: Goal, up: bool) -> None:
         db.session.commit()
 
 
-def set_status(goal: Goal, status: str, reason: str, by: User) -> None:
+def set_status(goal: Goal, status: str, reason: str, by: User,
+               based_on: int | None = None) -> None:
+    """A status with its reason; the earlier one stays in the history. Commits."""
     if status not in STATUSES:
         raise GoalError(_l("Choose from the list."), "bad_status", "status")
     clean = plain_text(reason)
     if len(clean) > NOTE_MAX:
         raise GoalError(_l("Please keep it under %(n)d characters.", n=NOTE_MAX), "too_long",
                         "reason")
+    _check(goal, based_on, "reason")
+    if (status, clean) == (goal.status, goal.status_reason):
+        return
+    _event(goal, "status", by, before=f"{goal.status}\n{goal.status_reason}",
+           after=f"{status}\n{clean}")
+    goal.version += 1
     goal.status, goal.status_reason = status, clean
     goal.updated_at, goal.updated_by_id = utcnow(), by.id
     db.session.commit()
@@ -113,6 +152,7 @@ def add_note(goal: Goal, text: str, by: User) -> GoalNote:
     note = GoalNote(goal_id=goal.id, author_id=by.id,
                     text=_text(text, NOTE_MAX, "note", _l("Write a few words first.")))
     db.session.add(note)
+    _event(goal, "note", by, after=note.text)
     db.session.commit()
     return note
 
@@ -133,6 +173,7 @@ def add_measure(goal: Goal, text: str, member: TeamMember | None, due_on: date |
     measure = Measure(goal_id=goal.id, text=words, member_id=member.id, due_on=due_on,
                       created_by_id=by.id)
     db.session.add(measure)
+    _event(goal, "measure", by, after=words)
     db.session.commit()
     return measure
 
@@ -156,3 +197,10 @@ def record_consent(patient: PatientProfile, given: bool, method: str, by: User) 
     db.session.add(consent)
     db.session.commit()
     return consent
+
+
+def history(goal: Goal) -> list[GoalEvent]:
+    """Who changed what, newest first."""
+    return list(db.session.scalars(
+        select(GoalEvent).where(GoalEvent.goal_id == goal.id)
+        .options(selectinload(GoalEvent.by)).order_by(GoalEvent.id.desc())))

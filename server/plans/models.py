@@ -92,6 +92,9 @@ class Goal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Counts the changes to the words and the status: a save names the version it started
+    #: from, so a second person's save cannot overwrite the first's unseen.
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     patient: Mapped[PatientProfile] = relationship()
     suggested_by: Mapped[User | None] = relationship(foreign_keys=[suggested_by_id])
@@ -100,6 +103,8 @@ class Goal(Base):
                                                    order_by="Measure.due_on, Measure.id")
     notes: Mapped[list[GoalNote]] = relationship(back_populates="goal",
                                                  order_by="GoalNote.created_at.desc()")
+    events: Mapped[list[GoalEvent]] = relationship(back_populates="goal",
+                                                   order_by="GoalEvent.id.desc()")
 
 
 class Measure(Base):
@@ -167,3 +172,23 @@ class MeetingParticipant(Base):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     member: Mapped[TeamMember] = relationship()
+
+
+class GoalEvent(Base):
+    """One change to a goal, kept for "who changed what": the earlier words or status stay
+    readable after every save (server/plans/goals.py)."""
+
+    __tablename__ = "goal_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"), index=True)
+    #: added, suggested, accepted, declined, reworded, status, measure, note
+    kind: Mapped[str] = mapped_column(String(16))
+    #: What it was before (the old words, or the old status and reason), and what it became.
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="events")
+    by: Mapped[User | None] = relationship()
