@@ -632,7 +632,7 @@ def seed_meetings() -> int:
         starts = datetime.combine(day, time(13, 0), tz).astimezone(UTC)
         meeting = appointments.create(kari, appointments.AppointmentInput(
             starts_at=max(starts, utcnow() + timedelta(hours=1)), duration_minutes=60,
-            service=ServiceKind.CLINIC, service_name="Ansvarsgruppemøte",
+            service=ServiceKind.CLINIC, service_name="Poliklinikken",
             meeting=MeetingKind.IN_PERSON, place_name="Møterom 2, 1. etasje",
             address=kari.clinic.address, is_team_meeting=True), coordinator)
         if starts <= utcnow():  # the past meeting: no reminders left to send
@@ -651,10 +651,7 @@ def seed_meetings() -> int:
              f"goal:{work.id}" if work else ""),
             ("Fastlegen tar blodprøver ved neste kontroll.", ""),
             ("Neste møte er om fem uker. Kari setter opp det hun vil ta opp.", "")]
-    meetings.save_minutes(past, rows, coordinator)
-    talk = agenda.for_appointment(past)
-    if talk is not None:  # read already: the demo's "New" mark is on the clinic appointment
-        talk.agreed_read_at = utcnow()
+    meetings.save_minutes(past, rows, coordinator)  # not read yet: "ready" on Kari's home
     agenda.save_wishes(upcoming, ["housing"], "Hvordan det går med boligsøknaden.\n"
                        "Om Rita kan være med på neste møte.")
     rita = db.session.scalars(select(RelativeAccess).where(

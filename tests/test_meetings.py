@@ -170,3 +170,18 @@ def test_staff_of_another_clinic_get_404(client: Client, world: World, make: Fac
         response = client.post(f"/staff/appointments/{found.id}/{path}", data={})
         assert response.status_code in (400, 404)
     assert client.get(f"/staff/appointments/{found.id}").status_code == 404
+
+
+def test_home_and_the_past_list_lead_to_notes_not_yet_read(
+        client: Client, world: World, make: Factory, kari_team: CareTeam) -> None:
+    past = started(meeting(make, world))
+    past.starts_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    meetings.save_minutes(past, [("Neste møte etter sommeren", "")], world.doctor_a)
+    sign_in_as(client, world.patient_x.user)
+    home = text(client.get("/me/"))
+    assert "The minutes from your meeting on" in home and "are ready" in home
+    listed = client.get("/me/appointments/past").text
+    assert f'href="/me/appointments/{past.id}#agreed-title"' in listed and "Read the minutes" in listed
+    client.get(f"/me/appointments/{past.id}")  # opened: no longer new
+    assert "The minutes from your meeting on" not in text(client.get("/me/"))

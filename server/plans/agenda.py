@@ -137,6 +137,16 @@ def agreed_items(appointment_id: int) -> list[str]:
     return list(found.agreed) if found else []
 
 
+def unread_agreed(patient: PatientProfile) -> list[AppointmentAgenda]:
+    """What was agreed that the patient has not opened yet, newest first (home)."""
+    return list(db.session.scalars(
+        select(AppointmentAgenda).where(AppointmentAgenda.patient_id == patient.id,
+                                        AppointmentAgenda.agreed_at.is_not(None),
+                                        AppointmentAgenda.agreed_read_at.is_(None))
+        .options(joinedload(AppointmentAgenda.appointment))
+        .order_by(AppointmentAgenda.agreed_at.desc()).limit(5)))
+
+
 def mark_agreed_read(agenda: AppointmentAgenda) -> None:
     if agenda.agreed and agenda.agreed_read_at is None:
         agenda.agreed_read_at = utcnow()

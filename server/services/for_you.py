@@ -35,7 +35,7 @@ ASK_WITHIN = timedelta(days=7)
 
 @dataclass(frozen=True)
 class Item:
-    #: For tests and styling: appointment, decision, message, check_in, handover, move,
+    #: For tests and styling: appointment, decision, message, notes, check_in, handover, move,
     #: relatives.
     kind: str
     text: str
@@ -92,6 +92,23 @@ def _messages(patient: PatientProfile) -> list[Item]:
                  _("Read it") if unread == 1 else _("Read them"))]
 
 
+def _notes(patient: PatientProfile) -> list[Item]:
+    """What was agreed at an appointment (or a meeting's minutes), not yet opened."""
+    from server.plans.agenda import unread_agreed
+
+    items = []
+    for talk in unread_agreed(patient):
+        appointment = talk.appointment
+        text = _("The minutes from your meeting on %(day)s are ready.",
+                 day=day_month(appointment.starts_at)) if appointment.is_team_meeting else \
+            _("The notes from your appointment on %(day)s are ready.",
+              day=day_month(appointment.starts_at))
+        items.append(Item("notes", text, url_for("appointments.show",
+                                                 appointment_id=appointment.id) + "#agreed-title",
+                          _("Read them")))
+    return items
+
+
 def _check_in(patient: PatientProfile) -> list[Item]:
     invitation = feedback.open_invitation(patient)
     if invitation is None:
@@ -129,5 +146,5 @@ def _relatives(patient: PatientProfile) -> list[Item]:
 def items_for(patient: PatientProfile) -> list[Item]:
     """Everything new or waiting for the patient, soonest first."""
     found = [*_appointments(patient), *_decisions(patient), *_messages(patient),
-             *_check_in(patient), *_team(patient), *_relatives(patient)]
+             *_notes(patient), *_check_in(patient), *_team(patient), *_relatives(patient)]
     return sorted(found, key=lambda item: not item.soon)

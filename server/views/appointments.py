@@ -45,8 +45,9 @@ def index() -> str:
 @bp.get("/past")
 def past() -> str:
     patient = policy.current_patient()
-    return render_template("appointments/past.html", patient=patient,
-                           past=appointments.past_for(patient))
+    past = appointments.past_for(patient)
+    return render_template("appointments/past.html", patient=patient, past=past,
+                           talks=agenda.for_appointments([a.id for a in past]))
 
 
 @bp.get("/<int:appointment_id>")
