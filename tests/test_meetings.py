@@ -183,5 +183,7 @@ def test_home_and_the_past_list_lead_to_notes_not_yet_read(
     assert "The minutes from your meeting on" in home and "are ready" in home
     listed = client.get("/me/appointments/past").text
     assert f'href="/me/appointments/{past.id}#agreed-title"' in listed and "Read the minutes" in listed
-    client.get(f"/me/appointments/{past.id}")  # opened: no longer new
+    opened = client.get(f"/me/appointments/{past.id}").text  # opened: no longer new
+    assert "Add to my calendar" not in opened and "answer_tag" not in opened
+    assert 'class="answer"' not in opened  # no "are you coming?" for a meeting that is over
     assert "The minutes from your meeting on" not in text(client.get("/me/"))

@@ -14,6 +14,7 @@ from server.care_team import team
 from server.forms.appointments import CannotComeForm, NewTimeForm
 from server.forms.common import ConfirmForm, attach_error
 from server.models import Appointment, PatientAnswer
+from server.models.base import utcnow
 from server.plans import agenda, meetings
 from server.plans.forms import WishesForm
 from server.services import appointments
@@ -61,7 +62,8 @@ def show(appointment_id: int) -> str:
                    "minutes": meetings.minutes(talk)}
     page = render_template("appointments/show.html", appointment=appointment, form=ConfirmForm(),
                            number=team.number_for_appointment(appointment), talk=talk,
-                           may_ask=agenda.may_ask(appointment), **meeting)
+                           may_ask=agenda.may_ask(appointment),
+                           over=appointment.ends_at < utcnow(), **meeting)
     if talk is not None:
         agenda.mark_agreed_read(talk)  # after the page could show it as new
     return page
