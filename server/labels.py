@@ -140,6 +140,14 @@ MESSAGE_PURPOSE: dict[str, LazyString] = {
     MessagePurpose.TRANSFER.value: _l("Move to another clinic"),
     MessagePurpose.MESSAGE.value: _l("Answer from the care team"),
     MessagePurpose.STAFF_MESSAGE.value: _l("Email to staff about a message"),
+    MessagePurpose.DECISION.value: _l("An answer to a request"),
+    MessagePurpose.FEEDBACK_INVITE.value: _l("Invitation to give feedback"),
+    MessagePurpose.FEEDBACK_REMINDER.value: _l("Reminder to give feedback"),
+    MessagePurpose.RELATIVE_ADDED.value: _l("A relative was added"),
+    MessagePurpose.ACCESS_ENDED.value: _l("A relative's access ended"),
+    MessagePurpose.INVITE_FAILED.value: _l("An old invitation link was tried"),
+    MessagePurpose.AGREED.value: _l("Notes or minutes are ready"),
+    MessagePurpose.CRISIS_PLAN.value: _l("Crisis plan on paper"),
 }
 
 #: What a conversation is about (server/messages); a patient may leave it open.

@@ -116,3 +116,14 @@ def test_unknown_language_changes_nothing(client: Client, world: World) -> None:
     client.submit("/language", {"lang": "de", "next": "/me/"}, page="/me/")
     db.session.refresh(world.patient_x.user)
     assert world.patient_x.user.language is None
+
+
+def test_every_enum_that_staff_or_patients_read_has_a_label() -> None:
+    """A new message purpose, access-log target or relative scope needs its words."""
+    from server import labels
+    from server.models import AccessTarget, MessagePurpose, RelativeScope
+
+    assert {p.value for p in MessagePurpose} <= set(labels.MESSAGE_PURPOSE)
+    assert set(AccessTarget) <= set(labels.ACCESS_TARGETS)
+    assert {s.value for s in RelativeScope} <= set(labels.RELATIVE_SCOPES)
+    assert {s.value for s in RelativeScope} <= set(labels.RELATIVE_SCOPES_STAFF)

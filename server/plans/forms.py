@@ -143,4 +143,4 @@ class MinutesForm(Form):
 
 
 class ParticipantsForm(Form):
-    members = MultiCheckboxField(_l("Who takes part"), choices=[])
+    members = MultiCheckboxField(_l("Tick who is invited"), choices=[])
