@@ -190,3 +190,30 @@ def test_without_the_clinics_choice_a_sentence_goes_to_the_team(world: World,
     sms_inbound.receive("SM" + "4" * 32, world.patient_x.user.phone or "", "Jeg vil snakke om jobben")
     assert agenda.for_appointment(appointment) is None
     assert len(db.session.scalars(select(ConversationMessage)).all()) == 1
+
+
+def test_two_saves_of_what_we_agreed_at_once_and_earlier_versions_kept(
+        client: Client, world: World, make: Factory, new_client) -> None:  # type: ignore[no-untyped-def]
+    appointment = clinic_appointment(make, world)
+    appointment.starts_at = utcnow() - timedelta(minutes=40)
+    db.session.commit()
+    page = f"/staff/appointments/{appointment.id}"
+    sign_in_as(client, world.doctor_a)
+    other = new_client()
+    sign_in_as(other, world.coordinator_a)
+    client.submit(f"{page}/agreed", {"agreed": "Ny time om to uker.", "based_on": "0"}, page=page)
+    late = other.submit(f"{page}/agreed", {"agreed": "Blodprøve neste gang.", "based_on": "0"},
+                        page=page)
+    assert late.status_code == 200
+    assert "Someone saved these notes while you were writing" in html.unescape(late.text)
+    assert "Blodprøve neste gang." in late.text  # kept to merge
+    talk = agenda.for_appointment(appointment)
+    assert talk is not None and talk.agreed == ["Ny time om to uker."]
+    assert 'name="based_on" type="hidden" value="1"' in late.text  # the version it shows now
+    other.submit(f"{page}/agreed", {"agreed": "Ny time om to uker.\nBlodprøve neste gang.",
+                                    "based_on": "1"}, page=page)
+    db.session.refresh(talk)
+    assert talk.agreed == ["Ny time om to uker.", "Blodprøve neste gang."]
+    assert talk.agreed_version == 2 and talk.agreed_history[0]["items"] == ["Ny time om to uker."]
+    shown = text(client.get(page))
+    assert "1 earlier version" in shown and "Doktor A" in shown

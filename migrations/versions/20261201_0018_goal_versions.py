@@ -1,5 +1,5 @@
-"""Goals are versioned: a change counter against edits at once, and the history of who
-changed what (issue 15).
+"""Goals, "what we agreed" and minutes are versioned: a change counter against edits at once,
+and the history of who changed what (issue 15).
 
 Revision ID: 0018
 Revises: 0017
@@ -23,6 +23,11 @@ def upgrade() -> None:
     with op.batch_alter_table('goal', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False,
                                       server_default=sa.text("1")))
+    with op.batch_alter_table('appointment_agenda', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('agreed_version', sa.Integer(), nullable=False,
+                                      server_default=sa.text("0")))
+        batch_op.add_column(sa.Column('agreed_history', sa.JSON(), nullable=False,
+                                      server_default=sa.text("'[]'")))
     op.create_table('goal_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('goal_id', sa.Integer(), nullable=False),
@@ -43,5 +48,8 @@ def downgrade() -> None:
     with op.batch_alter_table('goal_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_goal_event_goal_id'))
     op.drop_table('goal_event')
+    with op.batch_alter_table('appointment_agenda', schema=None) as batch_op:
+        batch_op.drop_column('agreed_history')
+        batch_op.drop_column('agreed_version')
     with op.batch_alter_table('goal', schema=None) as batch_op:
         batch_op.drop_column('version')

@@ -8,7 +8,7 @@ an appointment of a patient of my clinic, logged as the appointment).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,6 +40,15 @@ class AgendaError(DomainError):
     """Wishes or agreements that cannot be stored as given."""
 
 
+class AgreedChanged(DomainError):
+    """Someone saved what was agreed (or the minutes) after this person opened the page."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(_l("Someone saved these notes while you were writing. What you wrote "
+                            "is kept: compare it with the saved notes, and save again."),
+                         "changed", field)
+
+
 def may_ask(appointment: Appointment) -> bool:
     """The patient can say what they want to talk about: a clinic appointment not yet begun."""
     return (appointment.service is ServiceKind.CLINIC and not appointment.is_cancelled
@@ -64,7 +73,8 @@ def _agenda(appointment: Appointment) -> AppointmentAgenda:
     if found is None:
         found = AppointmentAgenda(appointment_id=appointment.id,
                                   patient_id=appointment.patient_id, topics=[], text="",
-                                  agreed=[], agreed_links=[])
+                                  agreed=[], agreed_links=[], agreed_version=0,
+                                  agreed_history=[])
         db.session.add(found)
     return found
 
@@ -92,7 +102,8 @@ def save_wishes(appointment: Appointment, topics: list[str], text: str,
     return agenda
 
 
-def save_agreed(appointment: Appointment, text: str, by: User) -> AppointmentAgenda:
+def save_agreed(appointment: Appointment, text: str, by: User,
+                based_on: int | None = None) -> AppointmentAgenda:
     """"What we agreed", one point per line, once the appointment has started. Commits."""
     if appointment.starts_at > utcnow():
         raise AgendaError(_l("Write what was agreed once the appointment has started."),
@@ -103,13 +114,24 @@ def save_agreed(appointment: Appointment, text: str, by: User) -> AppointmentAge
     if len(items) > AGREED_ITEMS_MAX or any(len(i) > AGREED_ITEM_MAX for i in items):
         raise AgendaError(_l("Write at most %(n)d points of at most %(m)d characters each.",
                              n=AGREED_ITEMS_MAX, m=AGREED_ITEM_MAX), "too_long", "agreed")
-    return store_agreed(appointment, items, [None] * len(items), by)
+    return store_agreed(appointment, items, [None] * len(items), by, based_on, "agreed")
 
 
 def store_agreed(appointment: Appointment, items: list[str],
-                 links: list[dict[str, int] | None], by: User) -> AppointmentAgenda:
-    """Keep checked items (and what each is about) and tell the patient. Commits."""
+                 links: list[dict[str, int] | None], by: User, based_on: int | None = None,
+                 field: str = "agreed") -> AppointmentAgenda:
+    """Keep checked items (and what each is about) and tell the patient. The version saved
+    before stays in the history; ``based_on`` (the version the person started from) other
+    than the current one raises AgreedChanged and stores nothing. Commits."""
     agenda = _agenda(appointment)
+    if based_on is not None and based_on != (agenda.agreed_version or 0):
+        raise AgreedChanged(field)
+    if agenda.agreed:
+        agenda.agreed_history = [*(agenda.agreed_history or []), {
+            "items": list(agenda.agreed), "links": list(agenda.agreed_links or []),
+            "at": agenda.agreed_at.isoformat() if agenda.agreed_at else None,
+            "by_id": agenda.agreed_by_id}]
+    agenda.agreed_version = (agenda.agreed_version or 0) + 1
     agenda.agreed = items
     agenda.agreed_links = links
     agenda.agreed_at = utcnow()
@@ -135,6 +157,19 @@ def agreed_items(appointment_id: int) -> list[str]:
     found = db.session.scalar(select(AppointmentAgenda).where(
         AppointmentAgenda.appointment_id == appointment_id))
     return list(found.agreed) if found else []
+
+
+def earlier_versions(talk: AppointmentAgenda | None) -> list[dict[str, object]]:
+    """The notes as they were before each later save, newest first, with who wrote them."""
+    if talk is None or not talk.agreed_history:
+        return []
+    found = []
+    for entry in reversed(talk.agreed_history):
+        by = db.session.get(User, entry["by_id"]) if entry.get("by_id") else None
+        at = entry.get("at")
+        found.append({"items": entry.get("items", []), "by": by.display_name if by else "",
+                      "at": datetime.fromisoformat(at) if at else None})
+    return found
 
 
 def unread_agreed(patient: PatientProfile) -> list[AppointmentAgenda]:

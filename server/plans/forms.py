@@ -63,6 +63,8 @@ class WishesForm(Form):
 class AgreedForm(Form):
     agreed = TextAreaField(_l("What we agreed, one point per line, in plain words"),
                            validators=[Length(max=7000, message=_TOO_LONG)])
+    #: The version of the notes the page showed.
+    based_on = HiddenField()
 
 
 class GoalForm(Form):
@@ -123,6 +125,8 @@ class MinuteForm(PlainForm):
 
 class MinutesForm(Form):
     rows = FieldList(FormField(MinuteForm), min_entries=MINUTES_SHOWN, max_entries=MINUTES_MAX)
+    #: The version of the minutes the page showed.
+    based_on = HiddenField()
 
     def set_links(self, choices: list[tuple[str, str]]) -> None:
         """The goals and measures to choose from, and labels that say which point."""

@@ -97,7 +97,8 @@ def _link(value: str, patient: PatientProfile, n: int) -> dict[str, int] | None:
     raise MeetingError(_l("Choose from the list."), "bad_link", f"rows-{n}-link")
 
 
-def save_minutes(appointment: Appointment, rows: list[tuple[str, str]], by: User) -> None:
+def save_minutes(appointment: Appointment, rows: list[tuple[str, str]], by: User,
+                 based_on: int | None = None) -> None:
     """The minutes, once the meeting has started: (text, link) per point; empty rows are
     skipped. The patient is told as for "what we agreed". Commits."""
     if not appointment.is_team_meeting:
@@ -125,7 +126,7 @@ def save_minutes(appointment: Appointment, rows: list[tuple[str, str]], by: User
     if len(items) > MINUTES_MAX:
         raise MeetingError(_l("Write at most %(n)d points.", n=MINUTES_MAX), "too_many",
                            "rows-0-text")
-    agenda.store_agreed(appointment, items, links, by)
+    agenda.store_agreed(appointment, items, links, by, based_on, "rows-0-text")
 
 
 @dataclass

@@ -61,6 +61,10 @@ class AppointmentAgenda(Base):
     #: For each item of ``agreed``, what it is about: None, {"goal": id} or {"measure": id}
     #: (minutes of a responsibility-group meeting are linked to goals and measures).
     agreed_links: Mapped[list[dict[str, int] | None]] = mapped_column(JSON, default=list)
+    #: Counts the saves of ``agreed`` (0: none yet); a save names the one it started from.
+    agreed_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: Earlier versions of ``agreed``, oldest first: {"items", "links", "at", "by_id"}.
+    agreed_history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: When the patient first opened what was agreed.
     agreed_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -16,6 +16,7 @@ from server.forms.common import ConfirmForm, options
 from server.forms.staff_appointments import AppointmentForm, AttendanceForm, ImportForm
 from server.models import AccessTarget, Appointment, Attendance, MeetingKind, ServiceKind
 from server.models.base import utcnow
+from server.numbers import whole_number
 from server.plans import agenda, meetings
 from server.plans.forms import AgreedForm, MinutesForm, ParticipantsForm
 from server.services import appointments, csv_import, outbox, worklist
@@ -102,11 +103,16 @@ def _page(appointment: Appointment, **forms: object) -> str:
                         if k in ("participants_form", "minutes_form")})
         meeting["minutes_form"].set_links(  # type: ignore[attr-defined]
             meetings.link_choices(appointment.patient))
+    version = str(talk.agreed_version or 0) if talk else "0"
+    agreed_form = forms.get("agreed_form") or _agreed_form(appointment)
+    for form in (agreed_form, meeting.get("minutes_form")):
+        if isinstance(form, AgreedForm | MinutesForm):
+            form.based_on.data = version  # the version this page shows
     return render_template(
         "staff/appointment.html", appointment=appointment, form=ConfirmForm(),
         attendance_form=AttendanceForm(), messages=outbox.messages_for_appointment(appointment.id),
         work=worklist.for_appointment(appointment.id), may_edit=not appointment.is_cancelled,
-        talk=talk, agreed_form=forms.get("agreed_form") or _agreed_form(appointment),
+        talk=talk, agreed_form=agreed_form, earlier=agenda.earlier_versions(talk),
         started=appointment.starts_at <= utcnow(), **meeting)
 
 
@@ -128,7 +134,8 @@ def agreed(appointment_id: int) -> str | WerkzeugResponse:
     form = AgreedForm()
     if form.validate_on_submit():
         try:
-            agenda.save_agreed(appointment, form.agreed.data or "", current_user)
+            agenda.save_agreed(appointment, form.agreed.data or "", current_user,
+                               whole_number(form.based_on.data, 0))
         except DomainError as exc:
             form.agreed.errors = [str(exc.message)]
         else:
@@ -167,7 +174,8 @@ def minutes(appointment_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         try:
             meetings.save_minutes(appointment, [(r.form.text.data or "", r.form.link.data or "")
-                                                for r in form.rows], current_user)
+                                                for r in form.rows], current_user,
+                                  whole_number(form.based_on.data, 0))
         except DomainError as exc:
             if not form.attach(exc.field or "", str(exc.message)):
                 flash(str(exc.message), "error")
