@@ -3,7 +3,8 @@
 #   1. installs what is missing (as root via apt-get: postgresql, chromium, chromium-driver, npm),
 #   2. creates .venv and installs the project with its [dev] extras at the tested versions
 #      (constraints.txt), then runs ruff (with its security rules) and bandit,
-#   3. compiles the translations and installs axe-core (accessibility) and FHIR.js (FHIR checks),
+#   3. compiles the translations and installs axe-core (accessibility), FHIR.js (FHIR checks)
+#      and oidc-provider (a real OpenID provider for the ID-porten tests),
 #   4. starts a throw-away PostgreSQL cluster,
 #   5. runs the suite on SQLite and on PostgreSQL, side by side (one per core).
 # Without root, missing system packages stop the run with the command to install them.
@@ -37,9 +38,10 @@ echo "==> Static checks (ruff, including its security rules; bandit)"
 .venv/bin/ruff check .
 .venv/bin/bandit -q -c pyproject.toml -ll -r .
 
-echo "==> axe-core, and FHIR.js (the independent FHIR validator)"
+echo "==> axe-core, FHIR.js (the independent FHIR validator) and oidc-provider (the test OpenID provider)"
 (cd tests/browser && npm ci --silent --no-audit --no-fund)
 (cd tests/fhir && npm ci --silent --no-audit --no-fund)
+(cd tests/oidc && npm ci --silent --no-audit --no-fund)
 
 echo "==> PostgreSQL"
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

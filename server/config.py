@@ -11,6 +11,7 @@ keys are generated into ``instance/`` on first run and never committed.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -54,6 +55,23 @@ class ServiceInfo:
     #: Pasient- og brukerombudet: one national number that reaches every office.
     ombud_phone: str = "40 50 16 00"
     ombud_url: str = "https://www.pasientogbrukerombudet.no/"
+
+
+#: The assurance levels ID-porten signs in at, lowest first.
+IDPORTEN_LEVELS = ("idporten-loa-substantial", "idporten-loa-high")
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """One OpenID provider Følge signs people in with (ID-porten, later HelseID)."""
+
+    issuer: str
+    client_id: str
+    #: The client's private keys as a JWKS (JSON); the first signs, the others are kept
+    #: registered while a key is rotated.
+    jwks: str
+    #: The level asked for and required (ID-porten: idporten-loa-substantial or -high).
+    acr: str = IDPORTEN_LEVELS[0]
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,10 @@ class Config:
     #: Compress HTML and JSON in the app (Brotli or gzip). Turn off when a proxy in front
     #: compresses. Static files are precompressed either way (server/assets.py).
     compress: bool = True
+    #: ID-porten for patients and relatives (None: not offered).
+    idporten: OidcSettings | None = None
+    #: The key of the keyed hash (HMAC-SHA256) of national identity numbers.
+    pid_key: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -256,6 +278,32 @@ def _dev_vapid_keys() -> tuple[str, str]:
     return str(keys["private"]), str(keys["public"])
 
 
+def _idporten(env: str, env_vars: Mapping[str, str]) -> OidcSettings | None:
+    """ID-porten's settings, or None when FOLGE_IDPORTEN_ISSUER is not set."""
+    issuer = env_vars.get("FOLGE_IDPORTEN_ISSUER", "").rstrip("/")
+    if not issuer:
+        return None
+    client_id = env_vars.get("FOLGE_IDPORTEN_CLIENT_ID", "")
+    jwks = env_vars.get("FOLGE_IDPORTEN_JWKS", "")
+    acr = env_vars.get("FOLGE_IDPORTEN_ACR", IDPORTEN_LEVELS[0])
+    if not client_id or not jwks:
+        raise ConfigError("FOLGE_IDPORTEN_CLIENT_ID and FOLGE_IDPORTEN_JWKS must be set with "
+                          "FOLGE_IDPORTEN_ISSUER.")
+    if acr not in IDPORTEN_LEVELS:
+        raise ConfigError(f"FOLGE_IDPORTEN_ACR must be one of {', '.join(IDPORTEN_LEVELS)}.")
+    bad_keys = ConfigError("FOLGE_IDPORTEN_JWKS must be a JWKS of private keys, each with a "
+                           "kid (the first signs).")
+    try:
+        keys = json.loads(jwks)["keys"]
+    except (ValueError, KeyError, TypeError):
+        raise bad_keys from None
+    if not keys or not all(isinstance(k, dict) and k.get("kid") and k.get("d") for k in keys):
+        raise bad_keys
+    if env == "production" and not issuer.startswith("https://"):
+        raise ConfigError("FOLGE_IDPORTEN_ISSUER must be an https:// address in production.")
+    return OidcSettings(issuer=issuer, client_id=client_id, jwks=jwks, acr=acr)
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from the environment (``FOLGE_*`` variables)."""
     env_vars: Mapping[str, str] = os.environ if environ is None else environ
@@ -305,6 +353,12 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
     push_hosts = tuple(h.lower().lstrip(".") for h in _list(env_vars, "FOLGE_PUSH_HOSTS")) \
         or DEFAULT_PUSH_HOSTS
     origins = tuple(o for o in env_vars.get("FOLGE_WEBAUTHN_ORIGINS", "").split(",") if o)
+    idporten = _idporten(env, env_vars)
+    pid_key = env_vars.get("FOLGE_PID_KEY", "")
+    if (idporten is not None or pid_key) and len(pid_key) < 32:
+        raise ConfigError("FOLGE_PID_KEY must be set (at least 32 random characters) when "
+                          "ID-porten is configured: national identity numbers are matched by "
+                          "a keyed hash, never stored.")
     vapid_private = env_vars.get("FOLGE_VAPID_PRIVATE_KEY", "")
     vapid_public = env_vars.get("FOLGE_VAPID_PUBLIC_KEY", "")
     if not vapid_private and env == "development":
@@ -328,6 +382,8 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         twilio_base_url=env_vars.get("FOLGE_TWILIO_BASE_URL", ""),
         twilio_extra_params=_list(env_vars, "FOLGE_TWILIO_EXTRA_PARAMS"),
         public_base_url=public_base_url,
+        idporten=idporten,
+        pid_key=pid_key,
         trusted_hosts=trusted_hosts,
         data_keys=data_keys,
         push_hosts=push_hosts,

@@ -66,6 +66,14 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.passkey_options",
         "auth.passkey_finish",
         "i18n.set_language",
+        # ID-porten: the start, the way back and its logouts (server/national_id/views.py);
+        # the back-channel logout is signed by ID-porten instead of a session.
+        "national_id.start",
+        "national_id.callback",
+        "national_id.problem",
+        "national_id.signed_out",
+        "national_id.backchannel_logout",
+        "national_id.frontchannel_logout",
         # Signed by the SMS provider instead of a session; see server/views/webhooks.py.
         "webhooks.inbound",
         "webhooks.status",
@@ -118,6 +126,7 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     # Goals (server/plans/goals.py): the patient's own; the care team of the current clinic.
     "goals": frozenset({Role.PATIENT}),
     "staff_goals": frozenset({Role.STAFF}),
+    "staff_national_id": frozenset({Role.STAFF}),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.

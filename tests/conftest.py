@@ -131,6 +131,8 @@ def make_config(database_url: str, **overrides: Any) -> Config:
         "secret_key": "test-secret-key-not-for-production",
         "database_url": database_url,
         "data_keys": (DATA_KEY,),
+        # National identity numbers can be registered (server/national_id/pid.py).
+        "pid_key": "test-pid-key-for-the-suite-0123456789abcdef",
     }
     values.update(overrides)
     return Config(**values)
@@ -447,7 +449,7 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
             "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id,
             "conversation_id": written.conversation_id, "message_id": written.id,
             "observation_id": observation.id, "quick_id": quick.id,
-            "kind": "pdf"}
+            "kind": "pdf", "why": "failed"}
 
 
 def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:

@@ -67,6 +67,7 @@ from server.models.take_home import (
 )
 from server.models.user import Role, User
 from server.models.worklist import WorkEventKind, WorkItem, WorkItemEvent, WorkKind, WorkStatus
+from server.national_id import models as _national_id_models  # noqa: F401
 from server.plans import models as _plans_models  # noqa: F401
 
 __all__ = [

@@ -100,6 +100,7 @@ class SignInMethod(enum.Enum):
     PASSWORD = "password"  # noqa: S105 (the name of a sign-in method)
     TOTP = "totp"
     SIGN_OUT = "sign_out"
+    IDPORTEN = "idporten"  # an ID-porten sign-in (server/national_id)
 
 
 class SignInOutcome(enum.Enum):

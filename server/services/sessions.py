@@ -40,11 +40,16 @@ def idle_limit(role: Role) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def start(user: User, device: str = "") -> str:
+def start(user: User, device: str = "", method: str = "sms_code", level: str = "low",
+          oidc_sid: str | None = None, id_token: str | None = None) -> str:
     """Open a new session for ``user`` and return its token. Commits. ``device`` names the
-    browser for "Where you are signed in" (services/devices.py)."""
+    browser for "Where you are signed in" (services/devices.py); ``method`` and ``level`` say
+    how the person signed in (an ID-porten level, or "low"); ``oidc_sid`` and ``id_token``
+    tie it to an ID-porten session for logging out of both."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, device=device[:100]))
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, device=device[:100],
+                               method=method, level=level, oidc_sid=oidc_sid,
+                               id_token=id_token))
     db.session.commit()
     user.session_token = token
     return token
@@ -93,13 +98,31 @@ def load(token: str, now: datetime | None = None) -> tuple[User | None, str | No
 
 
 def end(token: str, reason: str = "signed_out") -> None:
-    """End one session. Commits."""
+    """End one session (and forget its ID token). Commits."""
     db.session.execute(
         update(UserSession)
         .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
+        .values(ended_at=utcnow(), end_reason=reason, id_token=None)
     )
     db.session.commit()
+
+
+def current_row(token: str | None) -> UserSession | None:
+    """The open session row of ``token`` (its method, level and ID-porten ties)."""
+    if not token:
+        return None
+    return db.session.scalar(select(UserSession).where(
+        UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None)))
+
+
+def end_for_oidc_sid(sid: str, reason: str = "signed_out_idporten") -> int:
+    """End the sessions tied to an ID-porten session (its logout told us). Commits."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.oidc_sid == sid, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason, id_token=None))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def end_all_for(user_id: int, reason: str) -> int:
@@ -107,7 +130,7 @@ def end_all_for(user_id: int, reason: str) -> int:
     result = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
+        .values(ended_at=utcnow(), end_reason=reason, id_token=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

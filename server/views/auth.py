@@ -119,9 +119,10 @@ def landing_for(user: User) -> str:
     return home_for(user)
 
 
-def _begin_session(user: User) -> None:
+def _begin_session(user: User, method: str = "sms_code", level: str = "low",
+                   oidc_sid: str | None = None, id_token: str | None = None) -> None:
     """Sign in with a fresh session id; keep only the language, and the page to come back
-    to, across."""
+    to, across. ``method`` and ``level`` are recorded on the session (server/models/session.py)."""
     lang = session.get("lang")
     back = session.get(RETURN_TO_KEY)
     session.clear()
@@ -129,7 +130,8 @@ def _begin_session(user: User) -> None:
         session["lang"] = lang
     if back:
         session[RETURN_TO_KEY] = back
-    sessions.start(user, device_label(request.user_agent.string))
+    sessions.start(user, device_label(request.user_agent.string), method=method, level=level,
+                   oidc_sid=oidc_sid, id_token=id_token)
     login_user(user)
 
 
@@ -147,7 +149,8 @@ def sign_in() -> str | WerkzeugResponse:
         session[ATTEMPT_KEY] = codes.request_sign_in_code(form.normalized)
         session["sign_in_phone"] = display_mobile(form.normalized)
         return redirect(url_for("auth.enter_code"))
-    return render_template("auth/sign_in.html", form=form)
+    return render_template("auth/sign_in.html", form=form,
+                           idporten_offered=current_app.config["FOLGE"].idporten is not None)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -216,7 +219,7 @@ def staff_totp() -> str | WerkzeugResponse:
                 flash(str(exc.message), "info")
                 return redirect(url_for("auth.staff_sign_in"))
         else:
-            _begin_session(user)
+            _begin_session(user, method="password_totp")
             response = redirect(landing_for(user))
             _remember_device(response, user)
             return response
@@ -236,6 +239,8 @@ def sign_out() -> WerkzeugResponse:
     """End the session on the server, so a copied cookie stops working too."""
     token = current_user.get_id()
     user_id = current_user.id
+    row = sessions.current_row(token)
+    id_token = row.id_token if row is not None else None
     if token:
         sessions.end(token, "signed_out")
     sign_in_log.record_now(SignInMethod.SIGN_OUT, SignInOutcome.SUCCESS, user_id)
@@ -244,6 +249,13 @@ def sign_out() -> WerkzeugResponse:
     session.clear()
     if lang:
         session["lang"] = lang
+    # A session that began at ID-porten ends there too (RP-initiated logout); ID-porten sends
+    # the browser back to /signed-out, which goes on to the sign-in page below.
+    from server.national_id.views import sign_out_target
+
+    idporten = sign_out_target(id_token)
+    if idporten:
+        return redirect(idporten)
     flash(_("You are signed out."), "info")
     # The query flag tells the service worker to delete any copy kept on this phone.
     return redirect(url_for("auth.sign_in", signed_out=1))
@@ -272,7 +284,7 @@ def passkey_finish() -> tuple[Response, int] | Response:
         )
     except DomainError as exc:
         return jsonify(error=str(exc.message)), 400
-    _begin_session(user)
+    _begin_session(user, method="passkey")
     return jsonify(redirect=landing_for(user))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -113,6 +113,7 @@ def patient(patient_id: int) -> str:
         observation_map={o.id: o for o in observations}, today=oslo_today(),
         titles=feedback_titles(), language_names=LANGUAGE_NAMES, now=utcnow(),
         crisis_plan=crisis.current(profile), next_meeting=meetings.next_meeting(profile),
+        pid_offered=bool(current_app.config["FOLGE"].pid_key),
     )
 
 
