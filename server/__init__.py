@@ -8,6 +8,7 @@ no migrations run, nothing is sent.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
@@ -34,6 +35,16 @@ CSP = {
     "base-uri": "'none'",
     "frame-ancestors": "'none'",
 }
+
+
+def _csp(config: Config) -> dict[str, str]:
+    """The policy for this instance: signing out may hand the browser on to ID-porten's
+    end-session page (a form's redirect to another origin needs form-action)."""
+    policy = dict(CSP)
+    if config.idporten is not None:
+        issuer = urlsplit(config.idporten.issuer)
+        policy["form-action"] = f"'self' {issuer.scheme}://{issuer.netloc}"
+    return policy
 
 
 def select_locale() -> str:
@@ -93,7 +104,7 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app)
     talisman.init_app(
         app,
-        content_security_policy=CSP,
+        content_security_policy=_csp(config),
         force_https=config.is_production,
         strict_transport_security=config.is_production,
         strict_transport_security_max_age=31536000,

@@ -69,6 +69,7 @@ PUBLIC_ENDPOINTS = frozenset(
         # ID-porten: the start, the way back and its logouts (server/national_id/views.py);
         # the back-channel logout is signed by ID-porten instead of a session.
         "national_id.start",
+        "national_id.invite",
         "national_id.callback",
         "national_id.problem",
         "national_id.signed_out",

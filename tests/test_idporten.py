@@ -54,8 +54,8 @@ def config_overrides(provider: RunningProvider, level: str) -> dict[str, Any]:
 @pytest.fixture
 def kari(world: World) -> PatientProfile:
     """Patient X with her national identity number registered by the clinic."""
-    world.patient_x.pid_hash = pid.keyed_hash(KARI, PID_KEY)
-    world.patient_x.pid_masked = pid.masked(KARI)
+    world.patient_x.user.pid_hash = pid.keyed_hash(KARI, PID_KEY)
+    world.patient_x.user.pid_masked = pid.masked(KARI)
     db.session.commit()
     return world.patient_x
 
@@ -287,14 +287,59 @@ def test_staff_register_the_number_validated_and_shown_masked(
     saved = client.submit(url, {"pid": "010170 10170"})
     assert saved.status_code == 302
     db.session.refresh(patient)
-    assert patient.pid_masked == "010170 *****" and patient.pid_hash == pid.keyed_hash(KARI, PID_KEY)
+    assert patient.user.pid_masked == "010170 *****"
+    assert patient.user.pid_hash == pid.keyed_hash(KARI, PID_KEY)
     page = client.get(f"/staff/patients/{patient.id}").text
     assert "010170 *****" in page and KARI not in page
     # Another patient cannot get the same number.
     world.patient_y.date_of_birth = None
     db.session.commit()
     taken = client.submit(f"/staff/patients/{world.patient_y.id}/national-id", {"pid": KARI})
-    assert "registered for another patient" in taken.text
+    assert "registered for another person" in taken.text
     # Staff of another clinic: 404.
     sign_in_as(client, world.nurse_b)
     assert client.get(url).status_code == 404
+
+
+def sent_token(app: Any) -> str:
+    body = app.extensions["folge_sms"].sent[-1].body
+    return re.search(r"/invite/([A-Za-z0-9_-]+)", body).group(1)  # type: ignore[union-attr]
+
+
+def test_a_relative_accepts_an_invitation_with_idporten(
+        client: Client, provider: RunningProvider, world: World, app: Any) -> None:
+    from server.models import RelativeAccess, RelativeScope, Role
+    from server.services import relatives
+
+    relatives.invite(world.patient_x, relatives.InviteInput(
+        "Rita", "søster", phone="+4790000001", scopes=[RelativeScope.APPOINTMENTS.value]))
+    token = sent_token(app)
+    page = client.get(f"/invite/{token}")
+    assert f'href="/invite/{token}/idporten"' in page.text
+    back = client.get(through_provider(client, provider, account="unknown",
+                                       start=f"/invite/{token}/idporten"))
+    assert back.headers["Location"].endswith("/relative/")
+    rita = db.session.scalars(select(User).where(User.pid_hash == pid.keyed_hash(
+        "15076510013", PID_KEY))).one()
+    assert (rita.role, rita.display_name, rita.pid_masked) == (Role.RELATIVE, "Rita",
+                                                               "150765 *****")
+    access = db.session.scalars(select(RelativeAccess).where(
+        RelativeAccess.relative_user_id == rita.id)).one()
+    assert access.patient_id == world.patient_x.id
+    [row] = open_sessions(rita)
+    assert row.method == "idporten"
+    # Next time, Rita signs in with ID-porten alone.
+    client.submit("/sign-out", {}, page="/relative/")
+    assert client.get(through_provider(client, provider, account="unknown")) \
+        .headers["Location"].endswith("/relative/")
+    # A patient's number cannot become a relative's account.
+    relatives.invite(world.patient_y, relatives.InviteInput(
+        "Kari", "venn", phone="+4790000002", scopes=[RelativeScope.APPOINTMENTS.value]))
+    other = sent_token(app)
+    world.patient_x.user.pid_hash = pid.keyed_hash(KARI, PID_KEY)
+    db.session.commit()
+    client.submit("/sign-out", {}, page="/relative/")
+    refused = client.get(through_provider(client, provider, account="kari",
+                                          start=f"/invite/{other}/idporten"))
+    assert refused.headers["Location"].endswith(f"/invite/{other}")
+    assert "another kind of account" in html.unescape(client.get(refused.headers["Location"]).text)

@@ -1,4 +1,4 @@
-"""National sign-in (issue 16): the patient's national identity number as a keyed hash, each
+"""National sign-in (issue 16): a person's national identity number as a keyed hash, each
 session's method and assurance level, and ID-porten sign-ins under way.
 
 Revision ID: 0019
@@ -27,11 +27,11 @@ _METHODS_AFTER = (*_METHODS_BEFORE, "idporten")
 
 def upgrade() -> None:
     set_enum_check("sign_in_event", "sign_in_method", "method", _METHODS_AFTER)
-    with op.batch_alter_table('patient_profile', schema=None) as batch_op:
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pid_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('pid_masked', sa.String(length=16), nullable=False,
                                       server_default=""))
-        batch_op.create_unique_constraint(batch_op.f('uq_patient_profile_pid_hash'), ['pid_hash'])
+        batch_op.create_unique_constraint(batch_op.f('uq_user_account_pid_hash'), ['pid_hash'])
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('method', sa.String(length=16), nullable=False,
                                       server_default="sms_code"))
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('provider', sa.String(length=16), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('request', server.sealing.SealedString(length=8000), nullable=False),
-    sa.Column('next_path', sa.Text(), nullable=False),
+    sa.Column('next_path', server.sealing.SealedString(length=2000), nullable=False),
     sa.Column('created_at', server.models.base.UTCDateTime(), nullable=False),
     sa.Column('used_at', server.models.base.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_attempt')),
@@ -64,7 +64,7 @@ def downgrade() -> None:
         batch_op.drop_column('oidc_sid')
         batch_op.drop_column('level')
         batch_op.drop_column('method')
-    with op.batch_alter_table('patient_profile', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_patient_profile_pid_hash'), type_='unique')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_user_account_pid_hash'), type_='unique')
         batch_op.drop_column('pid_masked')
         batch_op.drop_column('pid_hash')

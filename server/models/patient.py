@@ -34,11 +34,6 @@ class PatientProfile(Base):
     postal_address: Mapped[str] = mapped_column(String(500), default="")
     #: As the clinic has it; printed on dispensing notices.
     date_of_birth: Mapped[date | None] = mapped_column(Date)
-    #: The national identity number as a keyed hash (server/national_id/pid.py): how an
-    #: ID-porten sign-in finds the patient. The number itself is never stored.
-    pid_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: How staff recognise the saved number ("010170 *****").
-    pid_masked: Mapped[str] = mapped_column(String(16), default="")
 
     user: Mapped[User] = relationship(back_populates="patient_profile")
     clinic: Mapped[Clinic] = relationship()

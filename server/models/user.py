@@ -37,6 +37,11 @@ class User(Base):
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Staff sign in with email and password.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: The national identity number as a keyed hash (server/national_id/pid.py): how an
+    #: ID-porten sign-in finds the person. The number itself is never stored.
+    pid_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: How staff recognise the saved number ("010170 *****").
+    pid_masked: Mapped[str] = mapped_column(String(16), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: Chosen language; None until the person picks one (then the browser decides).
     language: Mapped[str | None] = mapped_column(String(2))

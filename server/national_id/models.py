@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -26,7 +26,7 @@ class OidcAttempt(Base):
     purpose: Mapped[str] = mapped_column(String(16), default="sign_in")
     #: The serialized authorization request (requests-oauth2client), sealed.
     request: Mapped[str] = mapped_column(SealedString(8000))
-    #: A local path to go to afterwards.
-    next_path: Mapped[str] = mapped_column(Text, default="")
+    #: A local path to go to afterwards (sealed: it may hold an invitation's token).
+    next_path: Mapped[str] = mapped_column(SealedString(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

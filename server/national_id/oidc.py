@@ -83,6 +83,7 @@ class SignedIn:
     sid: str | None
     id_token: str
     next_path: str
+    purpose: str = "sign_in"
 
 
 def settings() -> OidcSettings | None:
@@ -204,7 +205,7 @@ def finish(config: OidcSettings, callback_url: str, state: str | None) -> Signed
     if not pid:
         raise SignInProblem("failed", "no pid claim")
     return SignedIn(pid=pid, acr=acr, sid=claims.get("sid"), id_token=str(token.id_token),
-                    next_path=attempt.next_path)
+                    next_path=attempt.next_path, purpose=attempt.purpose)
 
 
 def end_session_url(config: OidcSettings, id_token: str, after: str) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from stdnum.exceptions import ValidationError
 from stdnum.no import fodselsnummer
 
-from server.models import PatientProfile
+from server.models import PatientProfile, User
 from server.services.errors import DomainError
 
 
@@ -72,13 +72,13 @@ def register(patient: PatientProfile, raw: str) -> None:
                           "date of birth. Check the number.", day=born.strftime("%d.%m.%Y")),
                        "other_birth_date", "pid")
     hashed = keyed_hash(number)
-    other = db.session.scalar(select(PatientProfile.id).where(
-        PatientProfile.pid_hash == hashed, PatientProfile.id != patient.id))
+    other = db.session.scalar(select(User.id).where(User.pid_hash == hashed,
+                                                    User.id != patient.user_id))
     if other is not None:
-        raise PidError(_l("This number is registered for another patient. Check the number."),
+        raise PidError(_l("This number is registered for another person. Check the number."),
                        "taken", "pid")
-    patient.pid_hash = hashed
-    patient.pid_masked = masked(number)
+    patient.user.pid_hash = hashed
+    patient.user.pid_masked = masked(number)
     if patient.date_of_birth is None:
         patient.date_of_birth = born
     db.session.commit()

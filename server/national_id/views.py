@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server.config import OidcSettings
 from server.extensions import csrf, db, limiter
-from server.models import PatientProfile, SignInMethod, SignInOutcome, User
+from server.models import SignInMethod, SignInOutcome, User
 from server.national_id import oidc, pid
 from server.services import sessions, sign_in_log
 
@@ -68,6 +68,8 @@ def callback() -> str | WerkzeugResponse:
         log.info("ID-porten sign-in refused: %s (%s)", exc.kind, exc.detail)
         sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.FAILURE, None)
         return redirect(url_for("national_id.problem", why=exc.kind))
+    if signed.purpose == "invite":
+        return _accept_invitation(signed)
     user = _patient_user(signed.pid)
     if user is None:
         sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.FAILURE, None)
@@ -80,20 +82,63 @@ def callback() -> str | WerkzeugResponse:
     return redirect(_local(signed.next_path) or home_for(user))
 
 
+def _accept_invitation(signed: oidc.SignedIn) -> WerkzeugResponse:
+    """A relative accepted an invitation with ID-porten: the access, and a session."""
+    from server.services import relatives
+    from server.services.relatives import RelativeError
+    from server.views.auth import _begin_session
+
+    token = signed.next_path.removeprefix("/invite/")
+    invitation = relatives.invitation_for(token[:100])
+    if invitation is None or relatives.usable(invitation) != "ok":
+        return redirect(url_for("invite.show", token=token))
+    try:
+        number = pid.normalize(signed.pid)
+        user = relatives.accept_with_national_id(invitation, pid.keyed_hash(number),
+                                                 pid.masked(number))
+    except (RelativeError, pid.PidError) as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("invite.show", token=token))
+    _begin_session(user, method="idporten", level=signed.acr, oidc_sid=signed.sid,
+                   id_token=signed.id_token)
+    sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.SUCCESS, user.id)
+    return redirect(url_for("relative.home"))
+
+
+@bp.get("/invite/<token>/idporten")
+@limiter.limit("20 per 15 minutes")
+def invite(token: str) -> WerkzeugResponse:
+    """Accept an invitation with ID-porten instead of a code by SMS."""
+    from server.services import relatives
+
+    config = _settings()
+    invitation = relatives.invitation_for(token[:100])
+    if invitation is None or relatives.usable(invitation) != "ok" or \
+            (current_user.is_authenticated and not current_user.is_relative):
+        return redirect(url_for("invite.show", token=token))
+    try:
+        target = oidc.start(config, f"/invite/{token}", purpose="invite")
+    except Exception:  # noqa: BLE001 - ID-porten unreachable: one clear page
+        log.exception("could not start an ID-porten sign-in")
+        return redirect(url_for("national_id.problem", why="unavailable"))
+    return redirect(target)
+
+
 def _patient_user(number: str) -> User | None:
-    """The active patient with this national identity number; fills in the date of birth
-    where the clinic had none."""
+    """The active patient or relative with this national identity number (staff sign in
+    with HelseID); fills in a patient's date of birth where the clinic had none."""
     try:
         hashed = pid.keyed_hash(number)
     except pid.PidError:
         return None
-    patient = db.session.scalar(select(PatientProfile).where(PatientProfile.pid_hash == hashed))
-    if patient is None or not patient.user.is_active:
+    user = db.session.scalar(select(User).where(User.pid_hash == hashed))
+    if user is None or not user.is_active or not (user.is_patient or user.is_relative):
         return None
-    if patient.date_of_birth is None:
+    patient = user.patient_profile
+    if patient is not None and patient.date_of_birth is None:
         patient.date_of_birth = pid.birth_date(number)
         db.session.commit()
-    return patient.user
+    return user
 
 
 @bp.get("/sign-in/idporten/problem/<any(expired, cancelled, failed, low_level, unavailable):why>")

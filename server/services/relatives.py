@@ -250,6 +250,31 @@ def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: 
     return user
 
 
+def accept_with_national_id(invitation: RelativeInvitation, pid_hash: str,
+                            pid_masked: str) -> User:
+    """Accept with ID-porten instead of an SMS code: the person is the one with this national
+    identity number (a new relative account when Følge does not know them). Commits."""
+    user = db.session.scalar(select(User).where(User.pid_hash == pid_hash))
+    if user is None:
+        user = User(role=Role.RELATIVE, display_name=invitation.name, pid_hash=pid_hash,
+                    pid_masked=pid_masked)
+        db.session.add(user)
+        db.session.flush()
+    if user.role is not Role.RELATIVE:
+        db.session.rollback()
+        raise RelativeError(_l("You already have another kind of account in Følge, so you "
+                               "cannot be a relative with it. Ask the person who invited you "
+                               "what to do."), "taken")
+    if user.disabled_at is not None:
+        db.session.rollback()
+        raise RelativeError(_l("This account cannot be used. Contact the clinic."), "disabled")
+    if usable(invitation) != "ok":
+        db.session.rollback()
+        raise RelativeError(_l("This invitation can no longer be used."), "unusable")
+    accept(invitation, user)
+    return user
+
+
 def accept(invitation: RelativeInvitation, user: User) -> RelativeAccess:
     """Give ``user`` the invitation's access (replacing an earlier active one). Commits.
 

@@ -6,7 +6,7 @@ Until the invitation is accepted, nothing here names the patient or the clinic.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -42,7 +42,8 @@ def show(token: str) -> str:
         return render_template("invite/unusable.html", state=state, token=token,
                                form=ConfirmForm())
     return render_template("invite/show.html", token=token, form=AcceptForm(),
-                           confirm=ConfirmForm(), elsewhere=_signed_in_elsewhere())
+                           confirm=ConfirmForm(), elsewhere=_signed_in_elsewhere(),
+                           idporten_offered=current_app.config["FOLGE"].idporten is not None)
 
 
 @bp.route("/<token>", methods=["POST"])
@@ -78,7 +79,8 @@ def start(token: str) -> str | WerkzeugResponse:
         else:
             return redirect(url_for("invite.code", token=token))
     return render_template("invite/show.html", token=token, form=form, confirm=ConfirmForm(),
-                           elsewhere=False)
+                           elsewhere=False,
+                           idporten_offered=current_app.config["FOLGE"].idporten is not None)
 
 
 @bp.route("/<token>/code", methods=["GET", "POST"])

@@ -8,7 +8,7 @@
 // the acr values idporten-loa-substantial and idporten-loa-high, and the claims pid (the
 // national identity number) and helseid://claims/hpr/hpr_number in the ID token.
 //
-// Its sign-in page is a form with one button, "Sign in as <login_hint>". The account decides
+// Its sign-in page is a form: the test person (login_hint, if any) and "Sign in". The account decides
 // the acr: the one the client asked for, unless the account is configured with a fixed one
 // (to test a level lower than required). The test presses the button (or a browser does).
 import fs from "node:fs";
@@ -79,8 +79,8 @@ provider.use(async (ctx, next) => {
   if (ctx.method === "GET") {
     ctx.type = "html";
     ctx.body = page("Test ID-porten", `<form method="post" action="/interaction/${details.uid}/login">
-<input type="hidden" name="account" value="${escape(hint)}">
-<button type="submit">Sign in as ${escape(hint || "nobody")}</button></form>`);
+<label>Test person <input name="account" value="${escape(hint)}"></label>
+<button type="submit">Sign in</button></form>`);
     return undefined;
   }
   const form = await formBody(ctx.req);
