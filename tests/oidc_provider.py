@@ -48,9 +48,16 @@ class RunningProvider:
     client_keys: dict[str, JwkSet]
     accounts: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def client_jwks(self, client_id: str) -> str:
-        """The client's private keys as Følge's configuration holds them (JSON)."""
-        return json.dumps(self.client_keys[client_id].to_dict())
+    def client_jwks(self, client_id: str, kids: tuple[str, ...] | None = None,
+                    extra: Jwk | None = None) -> str:
+        """The client's private keys as Følge's configuration holds them (JSON): all, or
+        those of ``kids`` in that order (the first signs), with ``extra`` (a key the provider
+        does not know) in front."""
+        keys = self.client_keys[client_id]
+        chosen = [keys.get_jwk_by_kid(kid) for kid in kids] if kids else list(keys.jwks)
+        if extra is not None:
+            chosen.insert(0, extra)
+        return json.dumps(JwkSet(keys=chosen).to_dict())
 
 
 def _client(client_id: str, keys: JwkSet, app_url: str, dpop: bool) -> dict[str, Any]:
@@ -79,7 +86,9 @@ def openid_provider(tmp_path: Path, app_url: str = "http://localhost",
                     "nodejs npm) and run `npm ci` in tests/oidc (scripts/test.sh does both).")
     issuer = f"http://127.0.0.1:{free_port()}"
     signing = Jwk.generate(alg="RS256", kid="provider-1")
-    keys = {"folge-idporten": JwkSet(keys=[Jwk.generate(alg="ES256", kid="folge-2026-1")]),
+    # Two registered keys for ID-porten's client: the one in use and the one rotated in.
+    keys = {"folge-idporten": JwkSet(keys=[Jwk.generate(alg="ES256", kid="folge-2026-1"),
+                                           Jwk.generate(alg="ES256", kid="folge-2026-2")]),
             "folge-helseid": JwkSet(keys=[Jwk.generate(alg="ES256", kid="folge-staff-1")])}
     config = {
         "issuer": issuer,

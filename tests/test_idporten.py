@@ -343,3 +343,27 @@ def test_a_relative_accepts_an_invitation_with_idporten(
                                           start=f"/invite/{other}/idporten"))
     assert refused.headers["Location"].endswith(f"/invite/{other}")
     assert "another kind of account" in html.unescape(client.get(refused.headers["Location"]).text)
+
+
+def test_keys_rotate_by_order_the_first_signs(client: Client, provider: RunningProvider,
+                                              kari: PatientProfile, app: Any) -> None:
+    """Both keys are registered at the provider while the new one is put first; a first key
+    the provider does not know stops the sign-in, which shows that the first one signs."""
+    from dataclasses import replace
+
+    config = app.config["FOLGE"]
+
+    def use(jwks: str) -> None:
+        oidc.forget_clients()
+        app.config["FOLGE"] = replace(config, idporten=replace(config.idporten, jwks=jwks))
+
+    use(provider.client_jwks("folge-idporten", ("folge-2026-1",)))
+    assert client.get(through_provider(client, provider)).headers["Location"].endswith("/me/")
+    client.submit("/sign-out", {}, page="/me/")
+    use(provider.client_jwks("folge-idporten", ("folge-2026-2", "folge-2026-1")))  # rotated
+    assert client.get(through_provider(client, provider)).headers["Location"].endswith("/me/")
+    client.submit("/sign-out", {}, page="/me/")
+    use(provider.client_jwks("folge-idporten", ("folge-2026-1",),
+                             extra=Jwk.generate(alg="ES256", kid="not-registered")))
+    refused = client.get("/sign-in/idporten")
+    assert refused.headers["Location"].endswith("/sign-in/idporten/problem/unavailable")
