@@ -289,3 +289,14 @@ GOAL_STATUSES: dict[str, LazyString] = {
     "reached": _l("Reached"),
     "dropped": _l("Dropped"),
 }
+
+
+#: How a session was signed in, as the person reads it ("Where you are signed in"): the
+#: method, or for ID-porten its level.
+SIGN_IN_LEVELS: dict[str, LazyString] = {
+    "sms_code": _l("with a code by SMS"),
+    "passkey": _l("with a passkey"),
+    "password_totp": _l("with password and code"),
+    "idporten-loa-substantial": _l("with ID-porten (substantial level)"),
+    "idporten-loa-high": _l("with ID-porten (high level)"),
+}

@@ -90,7 +90,8 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 #: Signed-in endpoints open to every role.
-ANY_SIGNED_IN = frozenset({"auth.sign_out", "auth.keep_alive"})
+ANY_SIGNED_IN = frozenset({"auth.sign_out", "auth.keep_alive", "national_id.step_up",
+                           "national_id.step_up_start"})
 
 #: Which roles may use each signed-in area (blueprint name).
 AREA_ROLES: dict[str, frozenset[Role]] = {
@@ -193,6 +194,9 @@ def check_request() -> None:
     allowed = AREA_ROLES.get(request.blueprint or "")
     if allowed is None or current_user.role not in allowed:
         abort(404)
+    from server.national_id import levels
+
+    levels.enforce()  # the clinic may ask for a higher sign-in level here
 
 
 def staff_membership(user: User, clinic_id: int) -> StaffMembership | None:

@@ -367,3 +367,57 @@ def test_keys_rotate_by_order_the_first_signs(client: Client, provider: RunningP
                              extra=Jwk.generate(alg="ES256", kid="not-registered")))
     refused = client.get("/sign-in/idporten")
     assert refused.headers["Location"].endswith("/sign-in/idporten/problem/unavailable")
+
+
+def test_a_clinics_level_sends_an_sms_session_to_a_step_up_and_back(
+        client: Client, provider: RunningProvider, kari: PatientProfile, world: World) -> None:
+    world.clinic_a.messages_level = "idporten-loa-substantial"
+    db.session.commit()
+    sign_in_as(client, kari.user)  # a code by SMS: level low
+    assert client.get("/me/appointments/").status_code == 200  # not guarded
+    guarded = client.get("/me/messages/new?topic=appointments")
+    step_up = guarded.headers["Location"]
+    assert "/sign-in/step-up?" in step_up and "next=/me/messages/new" in step_up
+    page = client.get(step_up)
+    assert "Sign in with BankID to go on" in page.text
+    start = re.search(r'href="(/sign-in/step-up/start[^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    back = client.get(through_provider(client, provider, start=html.unescape(start)))
+    assert back.headers["Location"] == "/me/messages/new?topic=appointments"  # the same page
+    assert client.get("/me/messages/new?topic=appointments").status_code == 200
+    [row] = open_sessions(kari.user)
+    assert (row.method, row.level) == ("idporten", "idporten-loa-substantial")
+    assert "with ID-porten (substantial level)" in client.get("/signed-in/").text
+
+
+def test_a_step_up_as_someone_else_is_refused(client: Client, provider: RunningProvider,
+                                             kari: PatientProfile, world: World) -> None:
+    world.clinic_a.take_home_level = "idporten-loa-substantial"
+    db.session.commit()
+    sign_in_as(client, kari.user)
+    assert "/sign-in/step-up" in client.get("/me/take-home/").headers["Location"]
+    back = client.get(through_provider(client, provider, account="unknown",
+                                       start="/sign-in/step-up/start?next=/me/take-home/"))
+    assert back.headers["Location"].endswith("/problem/other_person")
+    [row] = open_sessions(kari.user)
+    assert row.level == "low"
+    assert "/sign-in/step-up" in client.get("/me/take-home/").headers["Location"]
+
+
+def test_a_clinic_admin_chooses_the_levels(client: Client, provider: RunningProvider,
+                                           world: World, make: Any) -> None:
+    from server.models import StaffRole
+
+    admin = make.staff(world.clinic_a, StaffRole.CLINIC_ADMIN)
+    sign_in_as(client, admin)
+    url = f"/staff/clinics/{world.clinic_a.id}/team-settings"
+    assert "To read and write messages, patients sign in with" in client.get(url).text
+    base = {"call_back_days": "1", "handover_escalation_days": "7"}
+    bad = client.submit(url, {**base, "messages_level": "superhigh"})
+    assert bad.status_code == 200
+    db.session.refresh(world.clinic_a)
+    assert world.clinic_a.messages_level == "low"
+    client.submit(url, {**base, "messages_level": "idporten-loa-high",
+                        "take_home_level": "idporten-loa-substantial"})
+    db.session.refresh(world.clinic_a)
+    assert (world.clinic_a.messages_level, world.clinic_a.take_home_level) == (
+        "idporten-loa-high", "idporten-loa-substantial")

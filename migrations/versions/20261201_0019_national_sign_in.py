@@ -1,5 +1,6 @@
 """National sign-in (issue 16): a person's national identity number as a keyed hash, each
-session's method and assurance level, and ID-porten sign-ins under way.
+session's (and passkey's) method and assurance level, the level a clinic asks for messages
+and take-home, and ID-porten sign-ins under way.
 
 Revision ID: 0019
 Revises: 0018
@@ -41,6 +42,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('id_token', server.sealing.SealedString(length=4000),
                                       nullable=True))
         batch_op.create_index(batch_op.f('ix_user_session_oidc_sid'), ['oidc_sid'], unique=False)
+    with op.batch_alter_table('passkey', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('level', sa.String(length=32), nullable=False,
+                                      server_default="low"))
+    with op.batch_alter_table('clinic', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('messages_level', sa.String(length=32), nullable=False,
+                                      server_default="low"))
+        batch_op.add_column(sa.Column('take_home_level', sa.String(length=32), nullable=False,
+                                      server_default="low"))
     op.create_table('oidc_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=128), nullable=False),
@@ -58,6 +67,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     set_enum_check("sign_in_event", "sign_in_method", "method", _METHODS_BEFORE)
     op.drop_table('oidc_attempt')
+    with op.batch_alter_table('clinic', schema=None) as batch_op:
+        batch_op.drop_column('take_home_level')
+        batch_op.drop_column('messages_level')
+    with op.batch_alter_table('passkey', schema=None) as batch_op:
+        batch_op.drop_column('level')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_oidc_sid'))
         batch_op.drop_column('id_token')

@@ -141,6 +141,13 @@ class AreaForm(Form):
 
 
 class TeamSettingsForm(HoursMixin, Form):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        from server.national_id.levels import CHOICES
+
+        self.messages_level.choices = options(CHOICES)
+        self.take_home_level.choices = options(CHOICES)
+
     show_staff_names = BooleanField(_l("Patients see the names of staff (not only roles)"))
     call_back_days = WholeNumberField(
         _l("After “call me”, we call within (working days, 0 = the same day)"),
@@ -154,6 +161,10 @@ class TeamSettingsForm(HoursMixin, Form):
     asks_before_appointment = BooleanField(
         _l("Reminder SMS of clinic appointments invite a reply with what the patient wants "
            "to talk about"))
+    messages_level = SelectField(_l("To read and write messages, patients sign in with"),
+                                 choices=[])
+    take_home_level = SelectField(_l("For take-home requests and their history, patients sign "
+                                     "in with"), choices=[])
     handover_escalation_days = WholeNumberField(
         _l("A handover waiting longer than this many days goes to the clinic admin"),
         validators=[InputRequired(message=_l("Write a number of days.")),

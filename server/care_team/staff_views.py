@@ -3,7 +3,7 @@ areas and settings, and moving a patient to another clinic."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -405,6 +405,10 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
     """Clinic admins: opening hours, answer and call-back times, crisis line, escalation."""
     clinic = policy.get_clinic_or_404(clinic_id, "manage_clinic")
     form = TeamSettingsForm()
+    idporten = current_app.config["FOLGE"].idporten is not None
+    if not idporten:  # sign-in levels need ID-porten: without it they are not asked
+        del form.messages_level
+        del form.take_home_level
     if request.method == "GET":
         _load_hours(clinic, form)
         form.show_staff_names.data = clinic.show_staff_names
@@ -413,6 +417,9 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
         form.crisis_line_phone.data = clinic.crisis_line_phone
         form.handover_escalation_days.data = clinic.handover_escalation_days
         form.asks_before_appointment.data = clinic.asks_before_appointment
+        if idporten:
+            form.messages_level.data = clinic.messages_level
+            form.take_home_level.data = clinic.take_home_level
     if form.validate_on_submit():
         _save_hours(clinic, form)
         clinic.show_staff_names = bool(form.show_staff_names.data)
@@ -421,10 +428,14 @@ def settings(clinic_id: int) -> str | WerkzeugResponse:
         clinic.crisis_line_phone = form.crisis_line_phone.normalized  # type: ignore[attr-defined]
         clinic.handover_escalation_days = form.handover_escalation_days.data or 7
         clinic.asks_before_appointment = bool(form.asks_before_appointment.data)
+        if idporten:
+            clinic.messages_level = form.messages_level.data or "low"
+            clinic.take_home_level = form.take_home_level.data or "low"
         db.session.commit()
         flash(_("Saved. Patients see it on their team page."), "success")
         return redirect(url_for("staff_team.settings", clinic_id=clinic_id))
-    return render_template("staff/team_settings.html", clinic=clinic, form=form)
+    return render_template("staff/team_settings.html", clinic=clinic, form=form,
+                           idporten_offered=idporten)
 
 
 # --- moving to another clinic ------------------------------------------------------------------

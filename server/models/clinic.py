@@ -41,6 +41,10 @@ class Clinic(OpeningHours, Base):
     show_staff_names: Mapped[bool] = mapped_column(Boolean, default=True)
     #: After "call me": the clinic calls within this many working days (0 = the same day).
     call_back_days: Mapped[int] = mapped_column(Integer, default=1)
+    #: The sign-in level patients need for their messages and their take-home pages: "low"
+    #: (a code by SMS is enough) or an ID-porten level (server/national_id/levels.py).
+    messages_level: Mapped[str] = mapped_column(String(32), default="low")
+    take_home_level: Mapped[str] = mapped_column(String(32), default="low")
     #: A crisis line the clinic gives its patients, besides 113 and legevakt 116 117.
     crisis_line_name: Mapped[str] = mapped_column(String(100), default="")
     crisis_line_phone: Mapped[str] = mapped_column(String(32), default="")

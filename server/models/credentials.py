@@ -55,6 +55,9 @@ class Passkey(Base):
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     #: A name the person recognises, e.g. "Phone added 3 Nov".
     name: Mapped[str] = mapped_column(String(100))
+    #: The level of the session it was added in: a passkey added after an ID-porten sign-in
+    #: signs in at that level (server/national_id/levels.py).
+    level: Mapped[str] = mapped_column(String(32), default="low")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

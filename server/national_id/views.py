@@ -70,6 +70,8 @@ def callback() -> str | WerkzeugResponse:
         return redirect(url_for("national_id.problem", why=exc.kind))
     if signed.purpose == "invite":
         return _accept_invitation(signed)
+    if signed.purpose == "step_up":
+        return _step_up_done(signed)
     user = _patient_user(signed.pid)
     if user is None:
         sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.FAILURE, None)
@@ -80,6 +82,41 @@ def callback() -> str | WerkzeugResponse:
                    id_token=signed.id_token)
     sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.SUCCESS, user.id)
     return redirect(_local(signed.next_path) or home_for(user))
+
+
+def _step_up_done(signed: oidc.SignedIn) -> WerkzeugResponse:
+    """Back from a step-up: the same person raises this session's level, and goes on."""
+    person = _patient_user(signed.pid)
+    if not current_user.is_authenticated or person is None or person.id != current_user.id:
+        return redirect(url_for("national_id.problem", why="other_person"))
+    sessions.raise_level(current_user.get_id(), signed.acr, signed.sid, signed.id_token)
+    sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.SUCCESS, current_user.id)
+    from server.views.auth import home_for
+
+    return redirect(_local(signed.next_path) or home_for(current_user))
+
+
+@bp.get("/sign-in/step-up")
+def step_up() -> str:
+    """This page needs a higher sign-in level: say so, and offer ID-porten."""
+    from server.national_id import levels
+
+    _settings()
+    need = request.args.get("need", "")
+    return render_template("national_id/step_up.html", next=_local(request.args.get("next", "")),
+                           need=need if need in levels.ORDER else levels.ORDER[1])
+
+
+@bp.get("/sign-in/step-up/start")
+@limiter.limit("20 per 15 minutes")
+def step_up_start() -> WerkzeugResponse:
+    config = _settings()
+    try:
+        target = oidc.start(config, _local(request.args.get("next", "")), purpose="step_up")
+    except Exception:  # noqa: BLE001 - ID-porten unreachable: one clear page
+        log.exception("could not start an ID-porten step-up")
+        return redirect(url_for("national_id.problem", why="unavailable"))
+    return redirect(target)
 
 
 def _accept_invitation(signed: oidc.SignedIn) -> WerkzeugResponse:
@@ -141,7 +178,10 @@ def _patient_user(number: str) -> User | None:
     return user
 
 
-@bp.get("/sign-in/idporten/problem/<any(expired, cancelled, failed, low_level, unavailable):why>")
+_WHY = "any(expired, cancelled, failed, low_level, unavailable, other_person)"
+
+
+@bp.get(f"/sign-in/idporten/problem/<{_WHY}:why>")
 def problem(why: str) -> tuple[str, int]:
     """Why the sign-in did not go through, and what to do."""
     _settings()

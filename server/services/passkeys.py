@@ -61,7 +61,7 @@ def registration_options(user: User, rp_id: str) -> tuple[str, bytes]:
 
 def finish_registration(
     user: User, credential: dict[str, Any], challenge: bytes, rp_id: str, origins: list[str],
-    name: str,
+    name: str, level: str = "low",
 ) -> Passkey:
     """Verify the new credential and store it. Commits."""
     try:
@@ -84,6 +84,7 @@ def finish_registration(
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         name=name[:100],
+        level=level,  # added in an ID-porten session: signs in at its level
     )
     db.session.add(passkey)
     try:
@@ -104,8 +105,9 @@ def authentication_options(rp_id: str) -> tuple[str, bytes]:
 
 def finish_authentication(
     credential: dict[str, Any], challenge: bytes, rp_id: str, origins: list[str]
-) -> User:
-    """Verify a passkey assertion and return its active account, or raise."""
+) -> tuple[User, str]:
+    """Verify a passkey assertion and return its active account and the passkey's level, or
+    raise."""
     refused = PasskeyError(
         _l("This passkey could not be used. Sign in with a code by SMS instead."), "invalid"
     )
@@ -139,7 +141,7 @@ def finish_authentication(
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     sign_in_log.record_now(SignInMethod.PASSKEY, SignInOutcome.SUCCESS, user.id)
-    return user
+    return user, passkey.level
 
 
 def list_for(user: User) -> list[Passkey]:

@@ -115,6 +115,17 @@ def current_row(token: str | None) -> UserSession | None:
         UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None)))
 
 
+def raise_level(token: str | None, level: str, oidc_sid: str | None,
+                id_token: str | None) -> None:
+    """A step-up with ID-porten: this session now has ``level`` and is tied to that ID-porten
+    session. Commits."""
+    row = current_row(token)
+    if row is None:
+        return
+    row.method, row.level, row.oidc_sid, row.id_token = "idporten", level, oidc_sid, id_token
+    db.session.commit()
+
+
 def end_for_oidc_sid(sid: str, reason: str = "signed_out_idporten") -> int:
     """End the sessions tied to an ID-porten session (its logout told us). Commits."""
     result = db.session.execute(

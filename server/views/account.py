@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server.forms.common import ConfirmForm
 from server.models.base import utcnow
+from server.national_id import levels
 from server.services import passkeys
 from server.services.errors import DomainError
 from server.views.webauthn_context import expected_origins, rp_id
@@ -58,7 +59,7 @@ def passkey_add() -> Response | tuple[Response, int]:
     try:
         passkeys.finish_registration(
             current_user, credential, bytes.fromhex(challenge_hex), rp_id(), expected_origins(),
-            name,
+            name, level=levels.current_level(),
         )
     except DomainError as exc:
         return jsonify(error=str(exc.message)), 400

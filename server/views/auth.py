@@ -279,12 +279,12 @@ def passkey_finish() -> tuple[Response, int] | Response:
     if not challenge_hex or not isinstance(credential, dict):
         return jsonify(error=_("Start again: choose “Sign in with passkey”.")), 400
     try:
-        user = passkeys.finish_authentication(
+        user, level = passkeys.finish_authentication(
             credential, bytes.fromhex(challenge_hex), rp_id(), expected_origins()
         )
     except DomainError as exc:
         return jsonify(error=str(exc.message)), 400
-    _begin_session(user, method="passkey")
+    _begin_session(user, method="passkey", level=level)
     return jsonify(redirect=landing_for(user))
 
 
