@@ -11,4 +11,5 @@ from server.forms.base import Form
 
 class PidForm(Form):
     pid = StringField(_l("National identity number (fødselsnummer or D-number), 11 digits"),
-                      validators=[Length(max=40, message=_l("Write the 11 digits only."))])
+                      validators=[Length(max=40, message=_l("Write the 11 digits only."))],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off"})
