@@ -42,6 +42,33 @@ def init_app(app: Flask) -> None:
         created = demo.seed()
         click.echo("Demo data loaded." if created else "Demo data was already there.")
 
+    @app.cli.command("staff-national-id")
+    @click.option("--email", required=True)
+    @click.option("--pid", "number", required=True, help="fødselsnummer or D-number")
+    def staff_national_id(email: str, number: str) -> None:
+        """Register a staff member's national identity number, so HelseID finds them (kept as
+        a keyed hash only)."""
+        from sqlalchemy import select
+
+        from server.extensions import db
+        from server.models import User
+        from server.national_id import pid
+
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.is_staff:
+            raise click.ClickException(f"No staff account with the email {email}.")
+        try:
+            clean = pid.normalize(number)
+        except pid.PidError as exc:
+            raise click.ClickException(str(exc.message)) from None
+        hashed = pid.keyed_hash(clean)
+        if db.session.scalar(select(User.id).where(User.pid_hash == hashed,
+                                                   User.id != user.id)) is not None:
+            raise click.ClickException("This number is registered for another person.")
+        user.pid_hash, user.pid_masked = hashed, pid.masked(clean)
+        db.session.commit()
+        click.echo(f"Registered {pid.masked(clean)} for {user.display_name}.")
+
     @app.cli.command("create-staff")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

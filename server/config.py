@@ -137,6 +137,11 @@ class Config:
     compress: bool = True
     #: ID-porten for patients and relatives (None: not offered).
     idporten: OidcSettings | None = None
+    #: HelseID for staff (None: not offered).
+    helseid: OidcSettings | None = None
+    #: Staff may sign in with email, password and TOTP (development and clinics without
+    #: HelseID); off by default in production.
+    staff_password_sign_in: bool = True
     #: The key of the keyed hash (HMAC-SHA256) of national identity numbers.
     pid_key: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -280,18 +285,23 @@ def _dev_vapid_keys() -> tuple[str, str]:
 
 def _idporten(env: str, env_vars: Mapping[str, str]) -> OidcSettings | None:
     """ID-porten's settings, or None when FOLGE_IDPORTEN_ISSUER is not set."""
-    issuer = env_vars.get("FOLGE_IDPORTEN_ISSUER", "").rstrip("/")
-    if not issuer:
-        return None
-    client_id = env_vars.get("FOLGE_IDPORTEN_CLIENT_ID", "")
-    jwks = env_vars.get("FOLGE_IDPORTEN_JWKS", "")
     acr = env_vars.get("FOLGE_IDPORTEN_ACR", IDPORTEN_LEVELS[0])
-    if not client_id or not jwks:
-        raise ConfigError("FOLGE_IDPORTEN_CLIENT_ID and FOLGE_IDPORTEN_JWKS must be set with "
-                          "FOLGE_IDPORTEN_ISSUER.")
     if acr not in IDPORTEN_LEVELS:
         raise ConfigError(f"FOLGE_IDPORTEN_ACR must be one of {', '.join(IDPORTEN_LEVELS)}.")
-    bad_keys = ConfigError("FOLGE_IDPORTEN_JWKS must be a JWKS of private keys, each with a "
+    return _provider(env, env_vars, "IDPORTEN", acr)
+
+
+def _provider(env: str, env_vars: Mapping[str, str], name: str, acr: str) -> OidcSettings | None:
+    """An OpenID provider's settings from FOLGE_<name>_ISSUER, _CLIENT_ID and _JWKS."""
+    issuer = env_vars.get(f"FOLGE_{name}_ISSUER", "").rstrip("/")
+    if not issuer:
+        return None
+    client_id = env_vars.get(f"FOLGE_{name}_CLIENT_ID", "")
+    jwks = env_vars.get(f"FOLGE_{name}_JWKS", "")
+    if not client_id or not jwks:
+        raise ConfigError(f"FOLGE_{name}_CLIENT_ID and FOLGE_{name}_JWKS must be set with "
+                          f"FOLGE_{name}_ISSUER.")
+    bad_keys = ConfigError(f"FOLGE_{name}_JWKS must be a JWKS of private keys, each with a "
                            "kid (the first signs).")
     try:
         keys = json.loads(jwks)["keys"]
@@ -300,7 +310,7 @@ def _idporten(env: str, env_vars: Mapping[str, str]) -> OidcSettings | None:
     if not keys or not all(isinstance(k, dict) and k.get("kid") and k.get("d") for k in keys):
         raise bad_keys
     if env == "production" and not issuer.startswith("https://"):
-        raise ConfigError("FOLGE_IDPORTEN_ISSUER must be an https:// address in production.")
+        raise ConfigError(f"FOLGE_{name}_ISSUER must be an https:// address in production.")
     return OidcSettings(issuer=issuer, client_id=client_id, jwks=jwks, acr=acr)
 
 
@@ -354,8 +364,14 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         or DEFAULT_PUSH_HOSTS
     origins = tuple(o for o in env_vars.get("FOLGE_WEBAUTHN_ORIGINS", "").split(",") if o)
     idporten = _idporten(env, env_vars)
+    helseid = _provider(env, env_vars, "HELSEID", "")
+    password_default = "0" if env == "production" else "1"
+    staff_password = env_vars.get("FOLGE_STAFF_PASSWORD_SIGN_IN", password_default) == "1"
+    if env == "production" and not staff_password and helseid is None:
+        raise ConfigError("Staff could not sign in: set FOLGE_HELSEID_ISSUER (HelseID), or "
+                          "FOLGE_STAFF_PASSWORD_SIGN_IN=1 for password and TOTP.")
     pid_key = env_vars.get("FOLGE_PID_KEY", "")
-    if (idporten is not None or pid_key) and len(pid_key) < 32:
+    if (idporten is not None or helseid is not None or pid_key) and len(pid_key) < 32:
         raise ConfigError("FOLGE_PID_KEY must be set (at least 32 random characters) when "
                           "ID-porten is configured: national identity numbers are matched by "
                           "a keyed hash, never stored.")
@@ -383,6 +399,8 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         twilio_extra_params=_list(env_vars, "FOLGE_TWILIO_EXTRA_PARAMS"),
         public_base_url=public_base_url,
         idporten=idporten,
+        helseid=helseid,
+        staff_password_sign_in=staff_password,
         pid_key=pid_key,
         trusted_hosts=trusted_hosts,
         data_keys=data_keys,

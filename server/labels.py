@@ -297,6 +297,7 @@ SIGN_IN_LEVELS: dict[str, LazyString] = {
     "sms_code": _l("with a code by SMS"),
     "passkey": _l("with a passkey"),
     "password_totp": _l("with password and code"),
+    "helseid": _l("with HelseID"),
     "idporten-loa-substantial": _l("with ID-porten (substantial level)"),
     "idporten-loa-high": _l("with ID-porten (high level)"),
 }

@@ -70,6 +70,7 @@ PUBLIC_ENDPOINTS = frozenset(
         # the back-channel logout is signed by ID-porten instead of a session.
         "national_id.start",
         "national_id.invite",
+        "national_id.staff_start",
         "national_id.callback",
         "national_id.problem",
         "national_id.signed_out",

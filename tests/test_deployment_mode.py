@@ -41,7 +41,10 @@ from tests.conftest import (
 
 PRODUCTION = {"FOLGE_SECRET_KEY": "s" * 48, "FOLGE_DATA_KEY": DATA_KEY,
               "FOLGE_DATABASE_URL": "postgresql+psycopg://folge@/folge",
-              "FOLGE_PUBLIC_BASE_URL": "https://folge.example.no"}
+              "FOLGE_PUBLIC_BASE_URL": "https://folge.example.no",
+              # No HelseID here: staff sign in with password and TOTP, which production has
+              # to be told to allow.
+              "FOLGE_STAFF_PASSWORD_SIGN_IN": "1"}
 
 
 def test_without_folge_env_the_app_starts_as_production() -> None:
@@ -190,3 +193,12 @@ def test_passkeys_in_production_belong_to_the_public_url(migrated_database: str,
                                headers={"X-CSRFToken": token.group(1),
                                         "Referer": "https://folge.example.no/sign-in"})
         assert options.status_code == 200 and options.json["rpId"] == "folge.example.no"
+
+
+
+def test_production_needs_a_way_for_staff_to_sign_in() -> None:
+    without = {k: v for k, v in PRODUCTION.items() if k != "FOLGE_STAFF_PASSWORD_SIGN_IN"}
+    with pytest.raises(ConfigError, match="FOLGE_HELSEID_ISSUER"):
+        load_config(without)
+    assert load_config(PRODUCTION).staff_password_sign_in is True
+    assert load_config({**PRODUCTION, "FOLGE_ENV": "development"}).staff_password_sign_in

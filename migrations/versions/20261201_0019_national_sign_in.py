@@ -23,7 +23,7 @@ depends_on = None
 
 
 _METHODS_BEFORE = ("sms_code_request", "sms_code", "passkey", "password", "totp", "sign_out")
-_METHODS_AFTER = (*_METHODS_BEFORE, "idporten")
+_METHODS_AFTER = (*_METHODS_BEFORE, "idporten", "helseid")
 
 
 def upgrade() -> None:
@@ -32,6 +32,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('pid_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('pid_masked', sa.String(length=16), nullable=False,
                                       server_default=""))
+        batch_op.add_column(sa.Column('hpr_number', sa.String(length=16), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_user_account_pid_hash'), ['pid_hash'])
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('method', sa.String(length=16), nullable=False,
@@ -80,5 +81,6 @@ def downgrade() -> None:
         batch_op.drop_column('method')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_user_account_pid_hash'), type_='unique')
+        batch_op.drop_column('hpr_number')
         batch_op.drop_column('pid_masked')
         batch_op.drop_column('pid_hash')

@@ -104,6 +104,7 @@ class SignInMethod(enum.Enum):
     TOTP = "totp"
     SIGN_OUT = "sign_out"
     IDPORTEN = "idporten"  # an ID-porten sign-in (server/national_id)
+    HELSEID = "helseid"  # a HelseID sign-in (staff)
 
 
 class SignInOutcome(enum.Enum):

@@ -42,6 +42,8 @@ class User(Base):
     pid_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: How staff recognise the saved number ("010170 *****").
     pid_masked: Mapped[str] = mapped_column(String(16), default="")
+    #: Staff: the health personnel number (HPR) HelseID gave at the last sign-in.
+    hpr_number: Mapped[str | None] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: Chosen language; None until the person picks one (then the browser decides).
     language: Mapped[str | None] = mapped_column(String(2))

@@ -31,6 +31,7 @@ from requests_oauth2client import (
     AuthorizationRequest,
     AuthorizationRequestSerializer,
     AuthorizationResponse,
+    BearerToken,
     OAuth2Client,
     PrivateKeyJwt,
 )
@@ -84,10 +85,21 @@ class SignedIn:
     id_token: str
     next_path: str
     purpose: str = "sign_in"
+    provider: str = "idporten"
+    #: HelseID: the health personnel number (HPR), for staff.
+    hpr: str | None = None
 
 
-def settings() -> OidcSettings | None:
-    return current_app.config["FOLGE"].idporten  # type: ignore[no-any-return]
+#: The providers: ID-porten for patients and relatives, HelseID for staff.
+PROVIDERS = ("idporten", "helseid")
+#: HelseID's claims (ID-porten calls the number just "pid").
+HELSEID_PID = "helseid://claims/identity/pid"
+HELSEID_HPR = "helseid://claims/hpr/hpr_number"
+HELSEID_SCOPE = "openid helseid://scopes/identity/hpr_number"
+
+
+def settings(provider: str = "idporten") -> OidcSettings | None:
+    return getattr(current_app.config["FOLGE"], provider, None)  # type: ignore[no-any-return]
 
 
 def _loopback(issuer: str) -> bool:
@@ -102,11 +114,12 @@ def redirect_uri() -> str:
                                                              _external=True)
 
 
-def client(config: OidcSettings) -> OAuth2Client:
+def client(config: OidcSettings, dpop: bool = False) -> OAuth2Client:
     """The client for ``config``: its endpoints and keys from the provider's discovery
-    document (cached for an hour), authenticating with private_key_jwt."""
+    document (cached for an hour), authenticating with private_key_jwt; with ``dpop`` its
+    tokens are DPoP-bound (HelseID)."""
     uri = redirect_uri()
-    key = (config.issuer, config.client_id, uri)
+    key = (config.issuer, config.client_id, uri + ("#dpop" if dpop else ""))
     cached = _clients.get(key)
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL:
         return cached[1]
@@ -127,6 +140,7 @@ def client(config: OidcSettings) -> OAuth2Client:
         # Plain http is accepted only for a provider on this machine (the tests).
         testing=_loopback(config.issuer),
         end_session_endpoint=document.get("end_session_endpoint"),
+        dpop_bound_access_tokens=dpop,
     )
     _clients[key] = (time.monotonic(), found)
     return found
@@ -143,14 +157,21 @@ def _acceptable(required: str) -> tuple[str, ...]:
 
 
 def start(config: OidcSettings, next_path: str = "", purpose: str = "sign_in",
-          login_hint: str | None = None) -> str:
-    """Push the authorization request and return where to send the browser. Commits."""
-    oauth = client(config)
+          login_hint: str | None = None, provider: str = "idporten",
+          acr: str | None = None) -> str:
+    """Push the authorization request and return where to send the browser; ``acr`` asks for
+    a higher level than the configured one (a step-up). Commits."""
+    helseid = provider == "helseid"
+    oauth = client(config, dpop=helseid)
     extra: dict[str, Any] = {"login_hint": login_hint} if login_hint else {}
-    request = oauth.authorization_request(scope="openid", acr_values=config.acr,
+    if acr or config.acr:
+        extra["acr_values"] = acr or config.acr
+    if purpose == "step_up":
+        extra["prompt"] = "login"  # a fresh sign-in at the level asked for, not the old one
+    request = oauth.authorization_request(scope=HELSEID_SCOPE if helseid else "openid",
                                           state=secrets.token_urlsafe(32), **extra)
     pushed = oauth.pushed_authorization_request(request)
-    db.session.add(OidcAttempt(state=request.state, provider="idporten", purpose=purpose,
+    db.session.add(OidcAttempt(state=request.state, provider=provider, purpose=purpose,
                                request=_serializer.dumps(request).decode("ascii"),
                                next_path=next_path))
     db.session.commit()
@@ -172,11 +193,15 @@ def _attempt(state: str | None) -> OidcAttempt:
     return attempt
 
 
-def finish(config: OidcSettings, callback_url: str, state: str | None) -> SignedIn:
+def finish(callback_url: str, state: str | None) -> SignedIn:
     """Check the callback and the tokens; SignInProblem says what went wrong."""
     attempt = _attempt(state)
+    config = settings(attempt.provider) if attempt.provider in PROVIDERS else None
+    if config is None:
+        raise SignInProblem("expired", f"provider {attempt.provider} is not configured")
+    helseid = attempt.provider == "helseid"
     request: AuthorizationRequest = _serializer.loads(attempt.request.encode("ascii"))
-    oauth = client(config)
+    oauth = client(config, dpop=helseid)
     try:
         response = request.validate_callback(callback_url)
     except OAuth2Error as exc:
@@ -184,33 +209,50 @@ def finish(config: OidcSettings, callback_url: str, state: str | None) -> Signed
         raise SignInProblem(kind, str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any malformed callback is one clear page
         raise SignInProblem("failed", str(exc)) from None
-    # Accept the level asked for or a higher one; requests-oauth2client checks the acr
-    # against this list, and so does the line below.
+    # Accept the level asked for (a step-up asks for more than the configured one) or a
+    # higher one; requests-oauth2client checks the acr against this list, and so do we below.
+    required = request.acr_values[0] if request.acr_values else config.acr
     checked = AuthorizationResponse(
         code=response.code, redirect_uri=response.redirect_uri,
         code_verifier=response.code_verifier, state=response.state, nonce=response.nonce,
-        acr_values=_acceptable(config.acr), issuer=response.issuer or config.issuer)
+        acr_values=_acceptable(required) if required else None,
+        issuer=response.issuer or config.issuer, dpop_key=response.dpop_key)
     try:
-        token = oauth.authorization_code(checked, validate=True)
+        token = oauth.authorization_code(checked, validate=not helseid)
+        if helseid:
+            # requests-oauth2client 1.8 rebuilds a DPoPToken without its key when it validates
+            # the ID token; the same checks on a plain copy, and the DPoP token kept for use.
+            BearerToken(access_token=token.access_token, id_token=token.id_token,
+                        expires_at=token.expires_at).validate_id_token(oauth, checked)
     except MismatchingIdTokenAcr as exc:
         raise SignInProblem("low_level", str(exc)) from None
     except (OAuth2Error, InvalidIdToken, InvalidSignature, InvalidJwt,
             requests.RequestException) as exc:
         raise SignInProblem("failed", f"{type(exc).__name__}: {exc}") from None
-    claims = token.id_token.claims if token.id_token is not None else {}
+    claims = dict(token.id_token.claims) if token.id_token is not None else {}
     acr = str(claims.get("acr", ""))
-    if acr not in _acceptable(config.acr):
+    if required and acr not in _acceptable(required):
         raise SignInProblem("low_level", acr)
-    pid = str(claims.get("pid", ""))
+    if helseid:
+        if token.token_type.lower() != "dpop":
+            raise SignInProblem("failed", "HelseID gave a token that is not DPoP-bound")
+        try:  # the HPR number and the identity, also from userinfo with the DPoP-bound token
+            claims = {**oauth.userinfo(token), **claims}
+        except (OAuth2Error, requests.RequestException, ValueError):
+            pass  # the ID token's claims are enough
+    pid = str(claims.get("pid") or claims.get(HELSEID_PID) or "")
     if not pid:
         raise SignInProblem("failed", "no pid claim")
+    hpr = claims.get(HELSEID_HPR)
     return SignedIn(pid=pid, acr=acr, sid=claims.get("sid"), id_token=str(token.id_token),
-                    next_path=attempt.next_path, purpose=attempt.purpose)
+                    next_path=attempt.next_path, purpose=attempt.purpose,
+                    provider=attempt.provider, hpr=str(hpr) if hpr else None)
 
 
-def end_session_url(config: OidcSettings, id_token: str, after: str) -> str | None:
-    """Where to send the browser so ID-porten ends its session too (RP-initiated logout)."""
-    oauth = client(config)
+def end_session_url(config: OidcSettings, id_token: str, after: str,
+                    dpop: bool = False) -> str | None:
+    """Where to send the browser so the provider ends its session too (RP-initiated logout)."""
+    oauth = client(config, dpop=dpop)
     endpoint = oauth.extra_metadata.get("end_session_endpoint")
     if not endpoint:
         return None

@@ -61,13 +61,16 @@ def start() -> WerkzeugResponse:
 @limiter.limit("30 per 15 minutes")
 def callback() -> str | WerkzeugResponse:
     """Back from ID-porten: check everything, find the patient by the number, sign in."""
-    config = _settings()
+    if oidc.settings("idporten") is None and oidc.settings("helseid") is None:
+        abort(404)
     try:
-        signed = oidc.finish(config, request.url, request.args.get("state"))
+        signed = oidc.finish(request.url, request.args.get("state"))
     except oidc.SignInProblem as exc:
         log.info("ID-porten sign-in refused: %s (%s)", exc.kind, exc.detail)
         sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.FAILURE, None)
         return redirect(url_for("national_id.problem", why=exc.kind))
+    if signed.provider == "helseid":
+        return _staff_signed_in(signed)
     if signed.purpose == "invite":
         return _accept_invitation(signed)
     if signed.purpose == "step_up":
@@ -82,6 +85,46 @@ def callback() -> str | WerkzeugResponse:
                    id_token=signed.id_token)
     sign_in_log.record_now(SignInMethod.IDPORTEN, SignInOutcome.SUCCESS, user.id)
     return redirect(_local(signed.next_path) or home_for(user))
+
+
+def _staff_signed_in(signed: oidc.SignedIn) -> str | WerkzeugResponse:
+    """HelseID: the staff member with this national identity number; their HPR number kept."""
+    from server.views.auth import _begin_session, home_for
+
+    try:
+        hashed = pid.keyed_hash(signed.pid)
+    except pid.PidError:
+        hashed = ""
+    user = db.session.scalar(select(User).where(User.pid_hash == hashed)) if hashed else None
+    if user is None or not user.is_staff or not user.is_active:
+        sign_in_log.record_now(SignInMethod.HELSEID, SignInOutcome.FAILURE, None)
+        return render_template("national_id/staff_not_found.html"), 200
+    if signed.hpr and signed.hpr != user.hpr_number:
+        user.hpr_number = signed.hpr[:16]
+        db.session.commit()
+    _begin_session(user, method="helseid", level=signed.acr or "helseid",
+                   oidc_sid=signed.sid, id_token=signed.id_token)
+    sign_in_log.record_now(SignInMethod.HELSEID, SignInOutcome.SUCCESS, user.id)
+    return redirect(home_for(user))
+
+
+@bp.get("/staff/sign-in/helseid")
+@limiter.limit("20 per 15 minutes")
+def staff_start() -> WerkzeugResponse:
+    """Send staff to HelseID (PAR, PKCE, private_key_jwt, DPoP-bound tokens)."""
+    config = oidc.settings("helseid")
+    if config is None:
+        abort(404)
+    if current_user.is_authenticated:
+        from server.views.auth import home_for
+
+        return redirect(home_for(current_user))
+    try:
+        target = oidc.start(config, provider="helseid")
+    except Exception:  # noqa: BLE001 - HelseID unreachable: one clear page
+        log.exception("could not start a HelseID sign-in")
+        return redirect(url_for("national_id.problem", why="unavailable"))
+    return redirect(target)
 
 
 def _step_up_done(signed: oidc.SignedIn) -> WerkzeugResponse:
@@ -110,9 +153,13 @@ def step_up() -> str:
 @bp.get("/sign-in/step-up/start")
 @limiter.limit("20 per 15 minutes")
 def step_up_start() -> WerkzeugResponse:
+    from server.config import IDPORTEN_LEVELS
+
     config = _settings()
+    need = request.args.get("need", "")
     try:
-        target = oidc.start(config, _local(request.args.get("next", "")), purpose="step_up")
+        target = oidc.start(config, _local(request.args.get("next", "")), purpose="step_up",
+                            acr=need if need in IDPORTEN_LEVELS else None)
     except Exception:  # noqa: BLE001 - ID-porten unreachable: one clear page
         log.exception("could not start an ID-porten step-up")
         return redirect(url_for("national_id.problem", why="unavailable"))
@@ -223,17 +270,17 @@ def frontchannel_logout() -> tuple[str, int, dict[str, str]]:
     return "", 200, {"Cache-Control": "no-store"}
 
 
-def sign_out_target(id_token: str | None) -> str | None:
-    """After Følge's own sign-out: ID-porten's end-session address, for a session that began
-    there, else None."""
-    config = oidc.settings()
+def sign_out_target(id_token: str | None, method: str = "idporten") -> str | None:
+    """After Følge's own sign-out: ID-porten's (or HelseID's) end-session address, for a
+    session that began there, else None."""
+    config = oidc.settings("helseid" if method == "helseid" else "idporten")
     if config is None or not id_token:
         return None
     base = current_app.config["FOLGE"].public_base_url
     after = f"{base.rstrip('/')}{url_for('national_id.signed_out')}" if base else \
         url_for("national_id.signed_out", _external=True)
     try:
-        return oidc.end_session_url(config, id_token, after)
+        return oidc.end_session_url(config, id_token, after, dpop=method == "helseid")
     except Exception:  # noqa: BLE001 - ID-porten unreachable: Følge's sign-out still holds
         log.exception("could not reach ID-porten for its logout")
         return None

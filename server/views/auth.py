@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -183,10 +184,13 @@ def enter_code() -> str | WerkzeugResponse:
                methods=["POST"])
 @limiter.limit(PASSWORD_LIMIT_PER_ADDRESS, methods=["POST"])
 def staff_sign_in() -> str | WerkzeugResponse:
-    """Staff step 1: email and password."""
+    """Staff step 1: HelseID, or (where allowed) email and password."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
+    config = current_app.config["FOLGE"]
     form = StaffPasswordForm()
+    if not config.staff_password_sign_in and request.method == "POST":
+        abort(404)  # password sign-in is off here: HelseID only
     if form.validate_on_submit():
         try:
             user = staff_auth.check_password(form.email.data or "", form.password.data or "")
@@ -195,13 +199,17 @@ def staff_sign_in() -> str | WerkzeugResponse:
         else:
             session[STAFF_PENDING_KEY] = staff_auth.start_pending(user)
             return redirect(url_for("auth.staff_totp"))
-    return render_template("auth/staff_sign_in.html", form=form)
+    return render_template("auth/staff_sign_in.html", form=form,
+                           helseid_offered=config.helseid is not None,
+                           password_offered=config.staff_password_sign_in)
 
 
 @bp.route("/staff/sign-in/code", methods=["GET", "POST"])
 @limiter.limit(TOTP_LIMIT_PER_ADDRESS, methods=["POST"])
 def staff_totp() -> str | WerkzeugResponse:
     """Staff step 2: the TOTP code, counted per pending sign-in and per account."""
+    if not current_app.config["FOLGE"].staff_password_sign_in:
+        abort(404)
     pending = session.get(STAFF_PENDING_KEY)
     if not isinstance(pending, str) or not staff_auth.pending_is_open(pending):
         session.pop(STAFF_PENDING_KEY, None)
@@ -241,6 +249,7 @@ def sign_out() -> WerkzeugResponse:
     user_id = current_user.id
     row = sessions.current_row(token)
     id_token = row.id_token if row is not None else None
+    method = row.method if row is not None else ""
     if token:
         sessions.end(token, "signed_out")
     sign_in_log.record_now(SignInMethod.SIGN_OUT, SignInOutcome.SUCCESS, user_id)
@@ -253,7 +262,7 @@ def sign_out() -> WerkzeugResponse:
     # the browser back to /signed-out, which goes on to the sign-in page below.
     from server.national_id.views import sign_out_target
 
-    idporten = sign_out_target(id_token)
+    idporten = sign_out_target(id_token, method)
     if idporten:
         return redirect(idporten)
     flash(_("You are signed out."), "info")

@@ -42,6 +42,8 @@ def config_overrides(provider: RunningProvider) -> dict[str, Any]:
     oidc.forget_clients()
     return {"idporten": OidcSettings(issuer=provider.issuer, client_id="folge-idporten",
                                      jwks=provider.client_jwks("folge-idporten")),
+            "helseid": OidcSettings(issuer=provider.issuer, client_id="folge-helseid",
+                                    jwks=provider.client_jwks("folge-helseid"), acr=""),
             "pid_key": PID_KEY}
 
 
@@ -98,6 +100,16 @@ def test_the_new_pages_are_accessible(page: Page, world: World, provider: Runnin
     page.wait_for_url("**/sign-in/oidc/callback**")
     expect(page.locator("main h1")).to_be_visible()
     axe(page)
+    page.goto("/staff/sign-in")  # HelseID first, password and code below
+    expect(page.locator("main a.button")).to_be_visible()
+    axe(page)
+    page.locator("main a.button").click()
+    page.wait_for_url(f"{provider.issuer}/interaction/**")
+    page.get_by_label("Test person").fill("doctor")  # no staff account has this number
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/sign-in/oidc/callback**")
+    expect(page.locator("main h1")).to_be_visible()
+    axe(page)
     staff = staff_context.new_page()
     sign_in_staff(staff, world.coordinator_a)
     staff.goto(f"/staff/patients/{world.patient_x.id}/national-id")
@@ -109,3 +121,35 @@ def test_the_new_pages_are_accessible(page: Page, world: World, provider: Runnin
     expect(staff.locator(".error-summary")).to_be_visible()
     expect(staff.locator("main input[name=pid]")).to_have_value("01017010171")
     axe(staff)
+
+
+def test_a_step_up_in_the_middle_of_a_message_keeps_what_was_written(
+        page: Page, world: World, provider: RunningProvider) -> None:
+    """Kari writes a message in an ID-porten session; the clinic now asks for the high level;
+    her send goes to the step-up, and after ID-porten the form is back with her words."""
+    world.patient_x.user.pid_hash = pid.keyed_hash(KARI, PID_KEY)
+    db.session.commit()
+    db.session.rollback()
+    page.goto("/sign-in/idporten")
+    page.wait_for_url(f"{provider.issuer}/interaction/**")
+    page.get_by_label("Test person").fill("kari")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/me/")
+    page.goto("/me/messages/new")
+    words = "Kan jeg flytte timen på torsdag til fredag?"
+    page.locator("main form[data-draft] textarea").first.fill(words)
+    page.wait_for_timeout(800)  # the draft is kept as it is typed
+    from server.models import Clinic
+
+    db.session.get(Clinic, world.clinic_a.id).messages_level = "idporten-loa-high"  # type: ignore[union-attr]
+    db.session.commit()
+    db.session.rollback()
+    page.locator("main form[data-draft] button[type=submit]").first.click()
+    page.wait_for_url("**/sign-in/step-up**")
+    expect(page.locator("main h1")).to_contain_text("Sign in with BankID to go on")
+    page.get_by_role("link", name="Sign in with ID-porten").click()
+    page.wait_for_url(f"{provider.issuer}/interaction/**")
+    page.get_by_label("Test person").fill("kari")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/me/messages/new**")
+    expect(page.locator("main form[data-draft] textarea").first).to_have_value(words)
