@@ -150,8 +150,7 @@ def sign_in() -> str | WerkzeugResponse:
         session[ATTEMPT_KEY] = codes.request_sign_in_code(form.normalized)
         session["sign_in_phone"] = display_mobile(form.normalized)
         return redirect(url_for("auth.enter_code"))
-    return render_template("auth/sign_in.html", form=form,
-                           idporten_offered=current_app.config["FOLGE"].idporten is not None)
+    return render_template("auth/sign_in.html", form=form)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -199,9 +198,7 @@ def staff_sign_in() -> str | WerkzeugResponse:
         else:
             session[STAFF_PENDING_KEY] = staff_auth.start_pending(user)
             return redirect(url_for("auth.staff_totp"))
-    return render_template("auth/staff_sign_in.html", form=form,
-                           helseid_offered=config.helseid is not None,
-                           password_offered=config.staff_password_sign_in)
+    return render_template("auth/staff_sign_in.html", form=form)
 
 
 @bp.route("/staff/sign-in/code", methods=["GET", "POST"])
