@@ -546,6 +546,15 @@ def seed_clinic_day() -> int:
     return made
 
 
+def _kari_and_coordinator() -> tuple[PatientProfile | None, User | None]:
+    """The demo's main patient and her coordinator (None when not seeded)."""
+    kari = db.session.scalar(select(PatientProfile).join(User).where(
+        User.display_name == "Kari Nordmann"))
+    coordinator = db.session.scalar(select(User).where(
+        User.email == "koordinator@demo.folge.test"))
+    return kari, coordinator
+
+
 def seed_crisis_plan() -> int:
     """Kari's crisis plan, written with her coordinator and changed once by herself, so the
     demo shows two versions. Once."""
@@ -554,10 +563,7 @@ def seed_crisis_plan() -> int:
 
     if db.session.scalar(select(CrisisPlanVersion.id).limit(1)) is not None:
         return 0
-    kari = db.session.scalar(select(PatientProfile).join(User).where(
-        User.display_name == "Kari Nordmann"))
-    coordinator = db.session.scalar(select(User).where(
-        User.email == "koordinator@demo.folge.test"))
+    kari, coordinator = _kari_and_coordinator()
     if kari is None or coordinator is None:
         return 0
     texts = {
@@ -616,10 +622,7 @@ def seed_meetings() -> int:
     if db.session.scalar(select(Appointment.id).where(
             Appointment.is_team_meeting.is_(True)).limit(1)) is not None:
         return 0
-    kari = db.session.scalar(select(PatientProfile).join(User).where(
-        User.display_name == "Kari Nordmann"))
-    coordinator = db.session.scalar(select(User).where(
-        User.email == "koordinator@demo.folge.test"))
+    kari, coordinator = _kari_and_coordinator()
     if kari is None or coordinator is None:
         return 0
     members = team.active_members(kari)

@@ -228,22 +228,11 @@ def finish_accept(invitation: RelativeInvitation, attempt_id: str | None, code: 
         # A code for another number (asked for on another invitation) proves nothing here.
         db.session.rollback()
         raise RelativeError(_l("Use the number the invitation was sent to."), "other_number")
-    user = db.session.scalar(select(User).where(User.phone == attempt.phone))
-    if user is None:
-        user = User(role=Role.RELATIVE, display_name=invitation.name, phone=attempt.phone)
-        db.session.add(user)
-        db.session.flush()
-    if user.role is not Role.RELATIVE:
-        db.session.rollback()
-        raise RelativeError(_l("This number is already used for another kind of account in "
-                               "Følge. Ask the person who invited you to use another number "
-                               "or an email address."), "taken")
-    if user.disabled_at is not None:
-        db.session.rollback()
-        raise RelativeError(_l("This account cannot be used. Contact the clinic."), "disabled")
-    if usable(invitation) != "ok":
-        db.session.rollback()
-        raise RelativeError(_l("This invitation can no longer be used."), "unusable")
+    user = db.session.scalar(select(User).where(User.phone == attempt.phone)) or \
+        User(role=Role.RELATIVE, display_name=invitation.name, phone=attempt.phone)
+    _check_relative_account(invitation, user, _l(
+        "This number is already used for another kind of account in Følge. Ask the person "
+        "who invited you to use another number or an email address."))
     if user.phone_verified_at is None:
         user.phone_verified_at = utcnow()
     accept(invitation, user)
@@ -254,25 +243,34 @@ def accept_with_national_id(invitation: RelativeInvitation, pid_hash: str,
                             pid_masked: str) -> User:
     """Accept with ID-porten instead of an SMS code: the person is the one with this national
     identity number (a new relative account when Følge does not know them). Commits."""
-    user = db.session.scalar(select(User).where(User.pid_hash == pid_hash))
-    if user is None:
-        user = User(role=Role.RELATIVE, display_name=invitation.name, pid_hash=pid_hash,
-                    pid_masked=pid_masked)
-        db.session.add(user)
-        db.session.flush()
-    if user.role is not Role.RELATIVE:
-        db.session.rollback()
-        raise RelativeError(_l("You already have another kind of account in Følge, so you "
-                               "cannot be a relative with it. Ask the person who invited you "
-                               "what to do."), "taken")
-    if user.disabled_at is not None:
-        db.session.rollback()
-        raise RelativeError(_l("This account cannot be used. Contact the clinic."), "disabled")
-    if usable(invitation) != "ok":
-        db.session.rollback()
-        raise RelativeError(_l("This invitation can no longer be used."), "unusable")
+    user = db.session.scalar(select(User).where(User.pid_hash == pid_hash)) or \
+        User(role=Role.RELATIVE, display_name=invitation.name, pid_hash=pid_hash,
+             pid_masked=pid_masked)
+    _check_relative_account(invitation, user, _l(
+        "You already have another kind of account in Følge, so you cannot be a relative with "
+        "it. Ask the person who invited you what to do."))
     accept(invitation, user)
     return user
+
+
+def _check_relative_account(invitation: RelativeInvitation, user: User,
+                            taken: object) -> None:
+    """The account an invitation is accepted with (a new one is added to the session): a
+    relative's, not disabled, and the invitation still usable; else nothing is kept."""
+    if user.id is None:
+        db.session.add(user)
+        db.session.flush()
+    problem: RelativeError | None = None
+    if user.role is not Role.RELATIVE:
+        problem = RelativeError(taken, "taken")  # type: ignore[arg-type]
+    elif user.disabled_at is not None:
+        problem = RelativeError(_l("This account cannot be used. Contact the clinic."),
+                                "disabled")
+    elif usable(invitation) != "ok":
+        problem = RelativeError(_l("This invitation can no longer be used."), "unusable")
+    if problem is not None:
+        db.session.rollback()
+        raise problem
 
 
 def accept(invitation: RelativeInvitation, user: User) -> RelativeAccess:
