@@ -495,9 +495,14 @@ def totp_now(user: User) -> str:
 
 
 def deliver_now(*conditions: Any) -> int:
-    """Make pending messages matching ``conditions`` due now and run a worker over them."""
+    """Make pending messages matching ``conditions`` due now and run a worker over them, as in
+    the daytime: quiet hours (22-08 Oslo) would otherwise hold SMS and push when the suite
+    runs at night (tests/test_outbox_worker.py tests quiet hours themselves)."""
+    from unittest import mock
+
     from sqlalchemy import update
 
+    import server.notify.worker as worker_module
     from server.models import MessageStatus, OutboxMessage
     from server.notify.worker import Worker
 
@@ -508,4 +513,5 @@ def deliver_now(*conditions: Any) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return Worker(name="test").run_until_idle()
+    with mock.patch.object(worker_module, "in_quiet_hours", lambda *args: False):
+        return Worker(name="test").run_until_idle()
