@@ -64,7 +64,9 @@ def test_today_lists_todays_and_tomorrows_appointments_with_birth_and_answer(
     world.patient_x.date_of_birth = date(1984, 3, 12)
     db.session.commit()
     now_one = started_today(make, world.patient_x)
-    later = make.appointment(world.patient_y, starts_in=timedelta(days=1, hours=1))
+    later = make.appointment(world.patient_y, starts_in=timedelta(days=1))
+    later.starts_at = to_utc(oslo_today() + timedelta(days=1), time(12))  # tomorrow, any hour
+    db.session.commit()
     appointments.answer(later, PatientAnswer.CONFIRMED)
     far = make.appointment(world.patient_y, starts_in=timedelta(days=9))
     other_clinic = make.appointment(world.patient_b, starts_in=timedelta(hours=2))
