@@ -167,11 +167,13 @@ def _register_blueprints(app: Flask, config: Config) -> None:
                    team_views, team_staff_views, messages_views, messages_staff_views):
         app.register_blueprint(module.bp)
     app.register_blueprint(team_views.relative_bp)
+    from server.fhir import views as fhir_views
     from server.national_id import views as national_id_views
     from server.plans import goal_views
     from server.plans import views as plan_views
 
     app.register_blueprint(national_id_views.bp)
+    app.register_blueprint(fhir_views.bp)
     app.register_blueprint(national_id_views.staff_bp)
 
     for blueprint in (plan_views.bp, plan_views.relative_bp, plan_views.staff_bp, goal_views.bp,

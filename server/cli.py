@@ -69,6 +69,33 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Registered {pid.masked(clean)} for {user.display_name}.")
 
+    @app.cli.command("fhir-client")
+    @click.argument("action", type=click.Choice(["add", "disable"]))
+    @click.option("--client-id", required=True, help="the client id at the token issuer")
+    @click.option("--clinic-id", type=int, help="add: the clinic whose record system it is")
+    @click.option("--name", default="", help="add: how the patient's access log names it")
+    @click.option("--scopes", default="", help="add: SMART system scopes (default: all)")
+    def fhir_client(action: str, client_id: str, clinic_id: int | None, name: str,
+                    scopes: str) -> None:
+        """Register a clinic's record system for the FHIR interface, or end a registration."""
+        from server.extensions import db
+        from server.fhir import clients
+        from server.models import Clinic
+
+        try:
+            if action == "disable":
+                clients.disable(client_id)
+                click.echo(f"The record system {client_id} can no longer use the interface.")
+                return
+            clinic = db.session.get(Clinic, clinic_id) if clinic_id else None
+            if clinic is None:
+                raise click.ClickException("add needs --clinic-id of an existing clinic.")
+            found = clients.register(clinic, client_id, name or client_id,
+                                     scopes or clients.DEFAULT_SCOPES)
+        except clients.ClientError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Registered {found.client_id} for {clinic.name}: {found.scopes}")
+
     @app.cli.command("create-staff")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

@@ -144,6 +144,11 @@ class Config:
     staff_password_sign_in: bool = True
     #: The key of the keyed hash (HMAC-SHA256) of national identity numbers.
     pid_key: str = ""
+    #: The FHIR interface (server/fhir): the issuer of the record systems' access tokens
+    #: (HelseID, or the test provider), empty when the interface is off ...
+    fhir_issuer: str = ""
+    #: ... and the audience the tokens must be for (default: the public URL + /fhir).
+    fhir_audience: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -375,6 +380,11 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         raise ConfigError("FOLGE_PID_KEY must be set (at least 32 random characters) when "
                           "ID-porten is configured: national identity numbers are matched by "
                           "a keyed hash, never stored.")
+    fhir_issuer = env_vars.get("FOLGE_FHIR_ISSUER", "").rstrip("/")
+    if env == "production" and fhir_issuer and not fhir_issuer.startswith("https://"):
+        raise ConfigError("FOLGE_FHIR_ISSUER must be an https:// address in production.")
+    fhir_audience = env_vars.get("FOLGE_FHIR_AUDIENCE", "") or (
+        f"{public_base_url.rstrip('/')}/fhir" if public_base_url else "")
     vapid_private = env_vars.get("FOLGE_VAPID_PRIVATE_KEY", "")
     vapid_public = env_vars.get("FOLGE_VAPID_PUBLIC_KEY", "")
     if not vapid_private and env == "development":
@@ -402,6 +412,8 @@ def _load(env: str, env_vars: Mapping[str, str]) -> Config:
         helseid=helseid,
         staff_password_sign_in=staff_password,
         pid_key=pid_key,
+        fhir_issuer=fhir_issuer,
+        fhir_audience=fhir_audience,
         trusted_hosts=trusted_hosts,
         data_keys=data_keys,
         push_hosts=push_hosts,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, Response, jsonify, render_template, request, session
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -87,7 +87,11 @@ def _page(title: LazyString, message: LazyString, status: int) -> tuple[str, int
 
 
 def init_app(app: Flask) -> None:
-    def not_found(error: HTTPException) -> tuple[str, int]:
+    def not_found(error: HTTPException) -> tuple[str, int] | Response:
+        if request.path == "/fhir" or request.path.startswith("/fhir/"):
+            from server.fhir.views import http_error  # a record system reads OperationOutcome
+
+            return http_error(error)
         # 405 looks the same as 404: a wrong method says nothing useful to a person.
         return _page(_l("Page not found"),
                      _l("We could not find this page. It may have moved, or the link is wrong."),

@@ -33,6 +33,8 @@ STAFF_ROLES: dict[str, LazyString] = {
     StaffRole.COORDINATOR.value: _l("coordinator"),
     StaffRole.CLINIC_ADMIN.value: _l("clinic administrator"),
     "relative": _l("relative or close person"),
+    # The clinic's record system reading through the FHIR interface (server/fhir).
+    "record_system": _l("the clinic's record system"),
 }
 
 #: What was opened, completing the sentence "... opened ___".
@@ -57,6 +59,7 @@ ACCESS_TARGETS: dict[AccessTarget, LazyString] = {
     AccessTarget.GOALS: _l("your goals and what is being done for them"),
     AccessTarget.IP_EXPORT: _l("your goals, exported for your individual plan (IP)"),
     AccessTarget.MEETINGS: _l("your responsibility group meetings and their minutes"),
+    AccessTarget.ACCESS_LOG: _l("the list of who has seen your information"),
 }
 
 HANDOVER_STATUSES: dict[str, LazyString] = {

@@ -87,6 +87,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "invite.start",
         "invite.code",
         "invite.tell",
+        # What the FHIR interface can do (a CapabilityStatement), open as FHIR requires.
+        "fhir.metadata",
     }
 )
 
@@ -187,6 +189,12 @@ def check_request() -> None:
     """
     endpoint = request.endpoint
     if endpoint is None or is_public(endpoint):
+        return
+    if request.blueprint == "fhir":
+        # The record system's FHIR interface: an access token, never a session cookie.
+        from server.fhir import tokens
+
+        tokens.authenticate()
         return
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
@@ -639,3 +647,45 @@ def get_quick_answer_or_404(quick_id: int) -> QuickAnswer:
         abort(404)
     get_clinic_or_404(quick.clinic_id, "manage_clinic")
     return quick
+
+
+# --- the record system (server/fhir) ------------------------------------------------------
+
+#: How a record system appears in the patient's access log.
+SYSTEM_ROLE = "record_system"
+
+
+def get_patient_for_system_or_404(patient_id: int, target: AccessTarget,
+                                  subject_id: int | None = None) -> PatientProfile:
+    """A patient of the calling record system's clinic, or 404 (also for another clinic's
+    patient, so ids elsewhere are not confirmed); the read is written to the patient's log."""
+    from server.fhir import tokens
+
+    client = tokens.current().client
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None or patient.clinic_id != client.clinic_id:
+        abort(404)
+    access_log.record(client.user, patient, target, SYSTEM_ROLE, client.clinic_id,
+                      subject_id=subject_id)
+    return patient
+
+
+def system_clinic_id() -> int:
+    """The clinic whose record system is calling."""
+    from server.fhir import tokens
+
+    return tokens.current().client.clinic_id
+
+
+def record_system_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
+    """Log a FHIR search: one entry per patient in the answer, of the caller's clinic only."""
+    from server.fhir import tokens
+
+    client = tokens.current().client
+    seen: set[int] = set()
+    shown = []
+    for patient in patients:
+        if patient.clinic_id == client.clinic_id and patient.id not in seen:
+            seen.add(patient.id)
+            shown.append((patient, SYSTEM_ROLE, client.clinic_id))
+    access_log.record_many(client.user, shown, target)

@@ -54,8 +54,8 @@ def _refuse_unexpected_bodies() -> Response | None:
     Forms read JSON as if it were form data, so a JSON list or string sent to a form
     broke the form and then the error page; it is refused here, before anything runs.
     """
-    if request.method != "POST" or not request.is_json:
-        return
+    if request.method != "POST" or not request.is_json or request.blueprint == "fhir":
+        return  # the FHIR interface reads its own bodies (server/fhir/views.py)
     if request.endpoint not in JSON_ENDPOINTS:
         abort(415)
     body = request.get_json(silent=True)

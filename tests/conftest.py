@@ -341,7 +341,7 @@ class Factory:
             "service": ServiceKind.GP, "service_name": "Legekontoret på Torget",
             "meeting": MeetingKind.IN_PERSON, "place_name": "Legekontoret",
             "address": "Torget 1, 0150 Oslo", "meet_role": "fastlege", "meet_name": "Dr. Berg",
-            "prepare": "Ta med medisinlisten", "cancel_by": None,
+            "prepare": "Ta med bankkortet ditt", "cancel_by": None,
         }
         values.update(fields)
         return appointments.create(patient, appointments.AppointmentInput(**values), by)

@@ -27,3 +27,23 @@ def validate(resource: dict[str, Any]) -> dict[str, Any]:
         pytest.fail(f"The FHIR validator failed: {done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
+
+
+def validate_many(documents: list[dict[str, Any]], tmp_dir: Path) -> list[dict[str, Any]]:
+    """FHIR.js's verdict on each of ``documents``, in one run of Node (one file each)."""
+    node = shutil.which("node")
+    if node is None or not (HERE / "node_modules" / "fhir").is_dir():
+        pytest.fail("The FHIR validator is missing: install Node.js (apt-get install nodejs npm) "
+                    "and run `npm ci` in tests/fhir (scripts/test.sh does both).")
+    if not documents:
+        return []
+    paths = []
+    for number, document in enumerate(documents):
+        path = tmp_dir / f"fhir-{number}.json"
+        path.write_text(json.dumps(document))
+        paths.append(str(path))
+    done = subprocess.run([node, str(HERE / "validate.js"), *paths],  # nosec B603
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"The FHIR validator failed: {done.stderr}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]

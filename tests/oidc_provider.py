@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from jwskate import Jwk, JwkSet
+from requests_oauth2client import OAuth2Client, PrivateKeyJwt
 
 HERE = Path(__file__).parent / "oidc"
 
@@ -47,6 +48,19 @@ class RunningProvider:
     signing_key: Jwk
     client_keys: dict[str, JwkSet]
     accounts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    #: Record systems (client id -> its private key), with ``fhir``.
+    system_keys: dict[str, Jwk] = field(default_factory=dict)
+
+    def system_token(self, client_id: str, scope: str, resource: str) -> str:
+        """An access token for record system ``client_id``, from the provider's
+        client-credentials grant with private_key_jwt (requests-oauth2client), as a record
+        system gets one from HelseID."""
+        client = OAuth2Client(f"{self.issuer}/token",
+                              auth=PrivateKeyJwt(client_id, self.system_keys[client_id]),
+                              testing=True)
+        token = client.client_credentials(scope=scope, resource=resource)
+        return str(token.access_token)
 
     def client_jwks(self, client_id: str, kids: tuple[str, ...] | None = None,
                     extra: Jwk | None = None) -> str:
@@ -76,10 +90,26 @@ def _client(client_id: str, keys: JwkSet, app_url: str, dpop: bool) -> dict[str,
     }
 
 
+def _system_client(client_id: str, key: Jwk, scopes: list[str]) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [key.public_jwk().to_dict()]},
+        "grant_types": ["client_credentials"],
+        "response_types": [],
+        "redirect_uris": [],
+        "scope": " ".join(scopes),
+    }
+
+
 @contextmanager
 def openid_provider(tmp_path: Path, app_url: str = "http://localhost",
-                    ttl: dict[str, int] | None = None) -> Iterator[RunningProvider]:
-    """Start the provider; stop it when the block ends."""
+                    ttl: dict[str, int] | None = None,
+                    fhir: dict[str, Any] | None = None) -> Iterator[RunningProvider]:
+    """Start the provider; stop it when the block ends.
+
+    ``fhir``: {"resource": Følge's FHIR base URL, "scopes": [...], "clients": {client id:
+    [its scopes]}} makes it issue record systems' access tokens too."""
     node = shutil.which("node")
     if node is None or not (HERE / "node_modules" / "oidc-provider").is_dir():
         pytest.fail("The test OpenID provider is missing: install Node.js (apt-get install "
@@ -98,6 +128,13 @@ def openid_provider(tmp_path: Path, app_url: str = "http://localhost",
         "accounts": ACCOUNTS,
         "ttl": ttl or {},
     }
+    system_keys: dict[str, Jwk] = {}
+    if fhir is not None:
+        config["fhir"] = {"resource": fhir["resource"], "scopes": fhir["scopes"],
+                          "ttl": fhir.get("ttl", 300)}
+        for client_id, scopes in fhir["clients"].items():
+            system_keys[client_id] = Jwk.generate(alg="ES256", kid=f"{client_id}-1")
+            config["clients"].append(_system_client(client_id, system_keys[client_id], scopes))
     path = tmp_path / "oidc-provider.json"
     path.write_text(json.dumps(config))
     errors_path = tmp_path / "oidc-provider.log"
@@ -115,7 +152,7 @@ def openid_provider(tmp_path: Path, app_url: str = "http://localhost",
         if not line.startswith("READY"):
             errors_file.flush()
             pytest.fail(f"The test OpenID provider did not start: {errors_path.read_text()}")
-        yield RunningProvider(issuer, signing, keys, ACCOUNTS)
+        yield RunningProvider(issuer, signing, keys, ACCOUNTS, system_keys)
     finally:
         process.terminate()
         try:

@@ -53,7 +53,7 @@ def test_patient_sees_one_compact_list_and_every_detail_on_the_appointment(
     detail = client.get(f"/me/appointments/{first.id}").text
     assert "Meeting in person" in detail and "fastlege, Dr. Berg" in detail
     assert "https://www.openstreetmap.org/search?query=Torget+1%2C+0150+Oslo" in detail
-    assert "Ta med medisinlisten" in detail
+    assert "Ta med bankkortet ditt" in detail
     assert "Cancel without a fee" in detail
     assert "<iframe" not in page + detail
 

@@ -4,6 +4,7 @@
 # here puts them on the same metadata, for Alembic and the tests; so do the conversations
 # (server/messages) and the plans (server/plans).
 from server.care_team import models as _care_team_models  # noqa: F401
+from server.fhir import models as _fhir_models  # noqa: F401
 from server.messages import models as _messages_models  # noqa: F401
 from server.models.access_log import AccessLogEntry, AccessTarget
 from server.models.appointment import (

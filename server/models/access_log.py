@@ -40,6 +40,7 @@ class AccessTarget(enum.Enum):
     GOALS = "goals"  # the patient's goals, their measures and notes
     IP_EXPORT = "ip_export"  # the goals exported for the municipality's individual plan
     MEETINGS = "meetings"  # responsibility-group meetings: the next date and the minutes
+    ACCESS_LOG = "access_log"  # this log itself (the record system reads it as AuditEvent)
 
 
 class AccessLogEntry(Base):

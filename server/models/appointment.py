@@ -6,8 +6,8 @@ import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
 
@@ -56,7 +56,12 @@ class PatientAnswer(enum.Enum):
 class Appointment(Base):
     __tablename__ = "appointment"
     #: The staff's Today: a clinic's appointments in a time window.
-    __table_args__ = (Index("ix_appointment_clinic_start", "clinic_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_clinic_start", "clinic_id", "starts_at"),
+        # The record system's own id of the appointment (FHIR Appointment.identifier).
+        UniqueConstraint("clinic_id", "external_system", "external_id",
+                         name="uq_appointment_external"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
@@ -95,6 +100,15 @@ class Appointment(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Bumped on every move, so re-planned reminders get new idempotency keys.
     plan_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Why it was cancelled: a code of HL7's appointment-cancellation-reason ("" when not
+    #: given or not cancelled). Never shown to the patient.
+    cancel_reason: Mapped[str] = mapped_column(String(32), default="")
+    #: The record system's identifier (FHIR Appointment.identifier system and value), when
+    #: the appointment came through the FHIR interface.
+    external_system: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    #: Bumped on every change of the row: the FHIR interface's version id and ETag.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -110,3 +124,25 @@ class Appointment(Base):
     @property
     def is_cancelled(self) -> bool:
         return self.status is AppointmentStatus.CANCELLED
+
+
+_BUMPED = "appointment_versions_bumped"
+
+
+@event.listens_for(Appointment, "before_update")
+def _next_version(_mapper: object, _connection: object, target: Appointment) -> None:
+    """Every change of an appointment, from any page, SMS or import, is a new version: one per
+    transaction, however many times it is flushed on the way."""
+    session = object_session(target)
+    if session is None or not session.is_modified(target, include_collections=False):
+        return
+    bumped: set[int] = session.info.setdefault(_BUMPED, set())
+    if target.id not in bumped:
+        bumped.add(target.id)
+        target.version = (target.version or 0) + 1
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_over(session: Session) -> None:
+    session.info.pop(_BUMPED, None)

@@ -20,6 +20,9 @@ class Role(enum.Enum):
     PATIENT = "patient"
     STAFF = "staff"
     RELATIVE = "relative"
+    #: A clinic's record system using the FHIR interface (server/fhir): it never signs in;
+    #: its account names it in the access log.
+    SYSTEM = "system"
 
 
 LANGUAGES = ("nb", "nn", "en")

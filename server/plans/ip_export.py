@@ -60,7 +60,7 @@ def _member(measure: Measure) -> str:
     return team.member_view(measure.member, for_staff=True).label
 
 
-def _goal(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
+def goal_resource(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
     lifecycle, achievement = LIFECYCLE[goal.status]
     resource: dict[str, Any] = {
         "resourceType": "Goal",
@@ -124,7 +124,7 @@ def fhir_bundle(patient: PatientProfile, now: datetime | None = None) -> dict[st
             plan["activity"] = activities
         entries = [{"fullUrl": patient_url, "resource": person},
                    {"fullUrl": _urn("careplan", patient.id), "resource": plan},
-                   *({"fullUrl": _urn("goal", goal.id), "resource": _goal(goal, patient_ref)}
+                   *({"fullUrl": _urn("goal", goal.id), "resource": goal_resource(goal, patient_ref)}
                      for goal in found)]
     return {"resourceType": "Bundle", "type": "collection", "timestamp": _instant(now),
             "entry": entries}

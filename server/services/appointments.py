@@ -33,6 +33,7 @@ from server.models import (
     WorkStatus,
 )
 from server.models.base import utcnow
+from server.notify.discreet import giveaway
 from server.services import outbox, worklist
 from server.services.errors import DomainError
 from server.services.reminder_plan import ReminderRule, end_of_quiet, reminder_times
@@ -62,6 +63,9 @@ class AppointmentInput:
     cancel_by: datetime | None = None
     #: A responsibility-group meeting (server/plans/meetings.py).
     is_team_meeting: bool = False
+    #: The record system's identifier (system, value), for one booked through FHIR; kept
+    #: from the first booking on.
+    identifier: tuple[str, str] | None = None
 
 
 def _rule(settings: ReminderSettings | None) -> ReminderRule:
@@ -126,6 +130,12 @@ def _apply(appointment: Appointment, data: AppointmentInput) -> None:
     if data.cancel_by is not None and data.cancel_by > data.starts_at:
         raise AppointmentError(_l("The last time to cancel must be before the appointment."),
                                "cancel_by")
+    for text, field in ((data.prepare, "prepare"), (data.address, "address")):
+        word = giveaway(text)
+        if word:
+            raise AppointmentError(_l(
+                "Reminders and letters must not tell what the appointment is about: please "
+                "leave out \u201c%(word)s\u201d.", word=word), "discreet", field)
     appointment.starts_at = data.starts_at
     appointment.duration_minutes = data.duration_minutes
     appointment.service = data.service
@@ -175,6 +185,8 @@ def create_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User |
                                   clinic=patient.clinic, created_by=by, plan_version=1)
         if ids:
             appointment.id = ids.pop()
+        if data.identifier is not None:
+            appointment.external_system, appointment.external_id = data.identifier
         _apply(appointment, data)
         db.session.add(appointment)
         created.append(appointment)

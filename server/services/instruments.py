@@ -142,6 +142,12 @@ def current() -> list[Instrument]:
     return sorted(newest.values(), key=lambda i: (order.get(i.key, 2), i.key))
 
 
+def every_version() -> list[Instrument]:
+    """Every instrument in every version there is, by key and version (the FHIR
+    interface's Questionnaires)."""
+    return [found for _, found in sorted(_all().items())]
+
+
 def latest(key: str) -> Instrument | None:
     return next((i for i in current() if i.key == key), None)
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.care_team import team
-from server.forms.common import ConfirmForm, options
+from server.forms.common import ConfirmForm, attach_error, options
 from server.forms.staff_appointments import AppointmentForm, AttendanceForm, ImportForm
 from server.models import AccessTarget, Appointment, Attendance, MeetingKind, ServiceKind
 from server.models.base import utcnow
@@ -70,7 +70,8 @@ def new(patient_id: int) -> str | WerkzeugResponse:
             appointment = appointments.create(patient, _input(form, patient.clinic.timezone),
                                               current_user)
         except DomainError as exc:
-            form.day.errors = [str(exc.message)]
+            if not attach_error(form, exc):  # under the field it is about, else the date
+                form.day.errors = [str(exc.message)]
         else:
             flash(_("The appointment is saved, and reminders are planned."), "success")
             return redirect(url_for("staff_appointments.show", appointment_id=appointment.id))
@@ -197,7 +198,8 @@ def edit(appointment_id: int) -> str | WerkzeugResponse:
         try:
             appointments.update(appointment, _input(form, appointment.clinic.timezone))
         except DomainError as exc:
-            form.day.errors = [str(exc.message)]
+            if not attach_error(form, exc):  # under the field it is about, else the date
+                form.day.errors = [str(exc.message)]
         else:
             flash(_("The appointment is changed."), "success")
             return redirect(url_for("staff_appointments.show", appointment_id=appointment.id))
@@ -257,7 +259,7 @@ EXAMPLE_CSV = (
     "patient,date,time,duration,service,service_name,meeting,place_name,address,meet_role,"
     "meet_name,prepare,cancel_by\r\n"
     "1,2027-02-03,10:00,30,gp,Legekontoret på Torget,in_person,Legekontoret,"
-    "\"Torget 1, 0150 Oslo\",fastlege,Dr. Berg,Ta med medisinlisten,2027-02-02 12:00\r\n"
+    "\"Torget 1, 0150 Oslo\",fastlege,Dr. Berg,Ta med bankkortet ditt,2027-02-02 12:00\r\n"
     "2,2027-02-04,13:30,45,municipality,NAV Sentrum,phone,,,veileder,Nina,,\r\n"
 )
 

@@ -11,12 +11,39 @@
 // Its sign-in page is a form: the test person (login_hint, if any) and "Sign in". The account decides
 // the acr: the one the client asked for, unless the account is configured with a fixed one
 // (to test a level lower than required). The test presses the button (or a browser does).
+//
+// With a "fhir" entry in the configuration it also issues access tokens to record systems, as
+// HelseID does for system-to-system calls: the client-credentials grant with private_key_jwt,
+// for one resource (Følge's FHIR base URL), as JWT access tokens (RFC 9068) carrying the
+// SMART system scopes the client asked for and is registered with.
 import fs from "node:fs";
 import http from "node:http";
-import Provider from "oidc-provider";
+import Provider, { errors } from "oidc-provider";
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const accounts = config.accounts;
+const fhir = config.fhir || null;
+
+function resourceIndicators() {
+  if (!fhir) return { enabled: false };
+  return {
+    enabled: true,
+    // Only the record systems' grant gets the FHIR resource; sign-ins stay as they are.
+    defaultResource: (ctx, client) =>
+      (client.grantTypes.includes("client_credentials") ? fhir.resource : undefined),
+    useGrantedResource: () => true,
+    getResourceServerInfo: (ctx, resourceIndicator) => {
+      if (resourceIndicator !== fhir.resource) throw new errors.InvalidTarget();
+      return {
+        scope: fhir.scopes.join(" "),
+        audience: fhir.resource,
+        accessTokenTTL: fhir.ttl || 300,
+        accessTokenFormat: "jwt",
+        jwt: { sign: { alg: "RS256" } },
+      };
+    },
+  };
+}
 
 const provider = new Provider(config.issuer, {
   clients: config.clients,
@@ -26,7 +53,7 @@ const provider = new Provider(config.issuer, {
     openid: ["sub", "pid"],
     "helseid://scopes/identity/hpr_number": ["helseid://claims/hpr/hpr_number"],
   },
-  scopes: ["openid", "helseid://scopes/identity/hpr_number"],
+  scopes: ["openid", "helseid://scopes/identity/hpr_number", ...(fhir ? fhir.scopes : [])],
   conformIdTokenClaims: false, // the claims go in the ID token, as ID-porten puts pid there
   clientAuthMethods: ["private_key_jwt"],
   pkce: { required: () => true },
@@ -36,6 +63,8 @@ const provider = new Provider(config.issuer, {
     backchannelLogout: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     devInteractions: { enabled: false },
+    clientCredentials: { enabled: Boolean(fhir) },
+    resourceIndicators: resourceIndicators(),
   },
   ttl: config.ttl || {},
   async findAccount(ctx, id) {
