@@ -132,6 +132,9 @@ AREA_ROLES: dict[str, frozenset[Role]] = {
     "goals": frozenset({Role.PATIENT}),
     "staff_goals": frozenset({Role.STAFF}),
     "staff_national_id": frozenset({Role.STAFF}),
+    # The record system's FHIR interface (server/fhir): no signed-in role, only an access
+    # token, checked by check_request below.
+    "fhir": frozenset(),
 }
 
 #: Staff roles allowed each action on a patient of their own clinic.

@@ -476,17 +476,21 @@ def things(world: World, make: Factory) -> dict[str, int | str]:
             "contact_id": team.gp.external_contact_id or 0, "transfer_id": moving.id,
             "conversation_id": written.conversation_id, "message_id": written.id,
             "observation_id": observation.id, "quick_id": quick.id,
-            "kind": "pdf", "why": "failed"}
+            "kind": "pdf", "why": "failed",
+            # The FHIR interface (server/fhir): ids of resources for the record system.
+            "response_id": appointment.id, "questionnaire_id": "how-are-things-v1",
+            "event_id": 1}
 
 
 def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, str, str]]:
     """(endpoint, method, url) for every rule but static files, with ``values`` filled in.
-    The method is GET when the rule answers GET, else POST."""
+    The method is GET when the rule answers GET, else POST, else the rule's own (PUT)."""
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        methods = rule.methods or set()
+        method = next((m for m in ("GET", "POST", "PUT", "DELETE") if m in methods), "POST")
         with app.test_request_context():
             url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
         found.append((rule.endpoint, method, url))
@@ -494,11 +498,12 @@ def endpoint_urls(app: Flask, values: dict[str, int | str]) -> list[tuple[str, s
 
 
 def call(client: FlaskClient, method: str, url: str) -> Any:
-    """GET ``url``, or POST it with a valid CSRF token and nothing else."""
+    """GET ``url``, or POST (PUT) it with a valid CSRF token and nothing else."""
     if method == "GET":
         return client.get(url)
     token = client.csrf_token("/")  # type: ignore[attr-defined]
-    return client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+    return client.open(url, method=method, data={"csrf_token": token},
+                       headers={"X-CSRFToken": token})
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jwskate import Jwk, Jwt
 from sqlalchemy import func, select
 
@@ -38,7 +40,7 @@ from server.models.base import utcnow
 from server.national_id import pid
 from server.services import appointments, take_home
 from server.services.errors import DomainError
-from tests.conftest import Client, Factory, World, sign_in_as
+from tests.conftest import FUZZ_FIGURES, Client, Factory, World, sign_in_as
 from tests.fhir_validator import validate_many
 from tests.oidc_provider import RunningProvider, openid_provider
 
@@ -534,3 +536,52 @@ def test_a_cancel_through_fhir_stops_reminders_as_the_staff_button_does(
             OutboxMessage.appointment_id == appointment_id,
             OutboxMessage.purpose == MessagePurpose.REMINDER)))
         assert statuses == {MessageStatus.CANCELLED}
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                     | st.text(max_size=40), lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=12), inner, max_size=3), max_leaves=8)
+_ODD_TEXT = st.sampled_from(["", " ", "\x00", "²", "9" * 300, "x" * 3000, "Patient/-1",
+                             "Patient/99999999999999", "2026-13-40T25:61:00Z", "metadon",
+                             "Patient/1/../2", "booked\n", "<script>"])
+_FIELDS = ["resourceType", "id", "identifier", "status", "serviceCategory", "serviceType",
+           "appointmentType", "start", "end", "minutesDuration", "patientInstruction",
+           "participant", "cancelationReason", "meta", "contained", "extension"]
+
+
+@st.composite
+def hostile_appointments(draw: st.DrawFn, patient_id: int) -> Any:
+    if draw(st.integers(0, 9)) == 0:
+        return draw(_JSON)  # not an Appointment at all
+    resource = booking(patient_id, soon(), ident=draw(st.text(max_size=8)) or "x")
+    for name in draw(st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=3)):
+        resource[name] = draw(_ODD_TEXT | _JSON)
+    if draw(st.booleans()):
+        resource["participant"] = [{"actor": {"reference": draw(_ODD_TEXT)},
+                                    "status": draw(st.sampled_from(["accepted", "x"]))}]
+    return resource
+
+
+def test_no_appointment_a_record_system_can_send_is_a_server_error(
+        epj: Epj, world: World) -> None:
+    existing = epj.call("POST", "/fhir/Appointment",
+                        booking(world.patient_x.id, soon(), ident="fuzz-base")).get_json()
+    statuses: dict[int, int] = {}
+
+    @settings(max_examples=120, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(body=hostile_appointments(world.patient_x.id), put=st.booleans())
+    def one(body: Any, put: bool) -> None:
+        path = f"/fhir/Appointment/{existing['id']}" if put else "/fhir/Appointment"
+        answer = epj.call("PUT" if put else "POST", path, body)
+        statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+        kind = answer.get_json()["resourceType"]
+        assert kind == ("Appointment" if answer.status_code < 300 else "OperationOutcome")
+
+    one()
+    epj.seen[:] = epj.seen[:40]  # FHIR.js checks a sample; every answer was JSON of its kind
+    assert 500 not in statuses and sum(statuses.values()) >= 120
+    FUZZ_FIGURES.append(f"hostile FHIR Appointments: {sum(statuses.values())} requests, "
+                        f"answers {dict(sorted(statuses.items()))}, 0 server errors")
