@@ -110,10 +110,43 @@ def epj(app: Flask, client: Client, world: World, provider: RunningProvider,
     clients.register(world.clinic_a, "epj-narrow", "Narrow EPJ", "system/Patient.rs")
     caller = Epj(client, provider, token_cache)
     yield caller
+    systems = {system for document in caller.seen for system in _systems(document)}
+    assert systems <= KNOWN_SYSTEMS, systems - KNOWN_SYSTEMS
     verdicts = validate_many(caller.seen, tmp_path)
     bad = [(doc, v["messages"]) for doc, v in zip(caller.seen, verdicts, strict=True)
            if not v["valid"]]
     assert not bad, bad
+
+
+#: Every identifier and code system an answer may use: the no-basis OIDs for people, HL7's
+#: code systems, Følge's own, and the record system's own identifiers (in these tests EPJ).
+KNOWN_SYSTEMS = {
+    resources.FNR, resources.DNR, resources.HPR, resources.SERVICE_KIND, resources.MEETING_KIND,
+    resources.CANCEL_REASON, resources.AUDIT_TYPE, f"{resources.FOLGE}/system-client",
+    "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+    "http://terminology.hl7.org/CodeSystem/goal-achievement",
+    "http://terminology.hl7.org/CodeSystem/restful-security-service", EPJ,
+}
+
+
+def _systems(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "system" and isinstance(inner, str):
+                yield inner
+            else:
+                yield from _systems(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _systems(inner)
+
+
+def test_the_national_identifier_systems_are_no_basis_oids() -> None:
+    assert (resources.FNR, resources.DNR, resources.HPR) == (
+        "urn:oid:2.16.578.1.12.4.1.4.1", "urn:oid:2.16.578.1.12.4.1.4.2",
+        "urn:oid:2.16.578.1.12.4.1.4.4")
+    assert resources.national_system("41017012345") == resources.DNR  # day + 40
+    assert resources.national_system(KARI) == resources.FNR
 
 
 def booking(patient_id: int, starts: datetime, ident: str = "A-1",
@@ -466,12 +499,16 @@ def test_care_team_plan_and_goals(epj: Epj, world: World, make: Factory) -> None
     from server.plans import goals
 
     made = make.care_team(world)
+    made.doctor.staff_user.hpr_number = "9144889"  # as HelseID gave it at the last sign-in
+    db.session.commit()
     goal = goals.add(world.patient_x, "Få en fast jobb", world.patient_x.user)
     goals.add_measure(goal, "Møte med NAV", made.coordinator, utcnow().date() + timedelta(days=9),
                       world.coordinator_a, utcnow().date())
     team = epj.call("GET", f"/fhir/CareTeam?patient={world.patient_x.id}").get_json()
     members = team["entry"][0]["resource"]["participant"]
     assert len(members) >= 3
+    assert {"system": resources.HPR, "value": "9144889"} in [
+        m["member"].get("identifier") for m in members]
     plan = epj.call("GET", f"/fhir/CarePlan/{world.patient_x.id}").get_json()
     assert plan["goal"] == [{"reference": f"Goal/{goal.id}"}]
     found = epj.call("GET", f"/fhir/Goal?patient={world.patient_x.id}").get_json()
