@@ -665,6 +665,31 @@ def seed_meetings() -> int:
     return len(made)
 
 
+def seed_record_system() -> int:
+    """The main clinic's record system, registered for the FHIR interface (the demo has no
+    token issuer, so it cannot call; `flask fhir-client` is how a real one is added), and its
+    reads of Kari's appointments yesterday, so her "who has seen my information" shows how
+    such a read reads. Once."""
+    from server.fhir import clients
+    from server.fhir.models import SystemClient
+    from server.models import AccessLogEntry, AccessTarget
+
+    if db.session.scalar(select(SystemClient.id).limit(1)) is not None:
+        return 0
+    kari, _ = _kari_and_coordinator()
+    if kari is None:
+        return 0
+    system = clients.register(kari.clinic, "demo-epj", "DIPS Arena")
+    yesterday = utcnow() - timedelta(days=1)
+    for minutes in (0, 1):
+        db.session.add(AccessLogEntry(
+            patient_id=kari.id, viewer_user_id=system.user_id, viewer_role="record_system",
+            clinic_id=kari.clinic_id, target=AccessTarget.APPOINTMENT,
+            at=yesterday.replace(hour=7, minute=30 + minutes, second=0, microsecond=0)))
+    db.session.commit()
+    return 1
+
+
 def seed() -> bool:
     """Create the demo data unless it is there already. Returns True when created."""
     if db.session.scalar(select(Clinic).where(Clinic.name == MAIN)) is not None:
@@ -681,6 +706,7 @@ def seed() -> bool:
         seed_clinic_day()
         seed_crisis_plan()
         seed_meetings()
+        seed_record_system()
         return False
     clinics: dict[str, Clinic] = {}
     for name, (trust, address, phone) in CLINICS.items():
@@ -706,4 +732,5 @@ def seed() -> bool:
     seed_clinic_day()
     seed_crisis_plan()
     seed_meetings()
+    seed_record_system()
     return True
