@@ -138,7 +138,7 @@ def post_all(port: int, token: str, bodies: list[bytes], threads: int
 
 
 def statements_per_request(app: Any, token: str, patient_id: int, first: datetime,
-                           sample: int = 50) -> float:
+                           sample: int = 50) -> tuple[float, list[tuple[str, float]]]:
     """Statements per POST, counted in process over ``sample`` new bookings."""
     from sqlalchemy import event
 
@@ -157,7 +157,7 @@ def statements_per_request(app: Any, token: str, patient_id: int, first: datetim
                     headers={"Authorization": f"Bearer {token}"})
         finally:
             event.remove(engine, "before_cursor_execute", counter)
-    return counter.total / sample
+    return counter.total / sample, [(kind, n / sample) for kind, n in counter.kinds.most_common()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.config import load_config
 
         app = create_app(load_config(env))
-        per_request = statements_per_request(app, token, patient_ids[0], first)
+        per_request, kinds = statements_per_request(app, token, patient_ids[0], first)
     found = json.loads(payload) if response.status == 200 else {}
     print(f"Følge FHIR bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load {load_average()}, database {shown_url(database_url)}")
@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
           f"gunicorn (2 sync workers) in {seconds:.1f} s = {len(latencies) / seconds:.0f} req/s")
     print(f"  latency ms: p50 {percentile(latencies, 50):.1f}, p95 {percentile(latencies, 95):.1f}"
           f", p99 {percentile(latencies, 99):.1f}; answers {dict(sorted(statuses.items()))}")
-    print(f"  statements per booking (in process, 50 more): {per_request:.1f}")
+    print(f"  statements per booking (in process, 50 more): {per_request:.1f}: "
+          + ", ".join(f"{kind} {n:g}" for kind, n in kinds))
     print(f"GET /fhir/Appointment (one Bundle of {found.get('total', '?')}, "
           f"{len(found.get('entry', []))} entries): {search_seconds:.2f} s, "
           f"{len(payload) / 1_000_000:.1f} MB, status {response.status}")
