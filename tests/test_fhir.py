@@ -622,3 +622,66 @@ def test_no_appointment_a_record_system_can_send_is_a_server_error(
     assert 500 not in statuses and sum(statuses.values()) >= 120
     FUZZ_FIGURES.append(f"hostile FHIR Appointments: {sum(statuses.values())} requests, "
                         f"answers {dict(sorted(statuses.items()))}, 0 server errors")
+
+
+# --- the policy matrix: every read, for the clinic's own record system and another's --------
+
+def test_every_read_reaches_the_own_clinic_and_nothing_of_another(
+        app: Flask, epj: Epj, world: World, make: Factory) -> None:
+    from server.plans import goals
+
+    patient = world.patient_x
+    answered = make.appointment(patient)
+    appointments.answer(answered, PatientAnswer.CONFIRMED)
+    request = make.take_home(patient)
+    goal = goals.add(patient, "Bo i egen leilighet", patient.user)
+    named = FeedbackResponse(patient_id=patient.id, clinic_id=world.clinic_a.id,
+                             instrument_key="how_are_things", instrument_version=1,
+                             scores={"feel": 5}, total=5, via=FeedbackVia.APP, week="2026-W48")
+    db.session.add(named)
+    db.session.commit()
+    epj.call("GET", f"/fhir/Patient/{patient.id}")
+    event = db.session.scalars(select(AccessLogEntry.id).where(
+        AccessLogEntry.patient_id == patient.id)).first()
+    p = patient.id
+    reads = {
+        "fhir.read_patient": f"/fhir/Patient/{p}",
+        "fhir.search_patients": f"/fhir/Patient?_id={p}",
+        "fhir.read_appointment": f"/fhir/Appointment/{answered.id}",
+        "fhir.search_appointments": f"/fhir/Appointment?patient={p}",
+        "fhir.read_response": f"/fhir/AppointmentResponse/{answered.id}",
+        "fhir.search_responses": f"/fhir/AppointmentResponse?patient={p}",
+        "fhir.read_task": f"/fhir/Task/{request.id}",
+        "fhir.search_tasks": f"/fhir/Task?patient={p}",
+        "fhir.read_medication_request": f"/fhir/MedicationRequest/{request.id}",
+        "fhir.search_medication_requests": f"/fhir/MedicationRequest?patient={p}",
+        "fhir.read_questionnaire": "/fhir/Questionnaire/how-are-things-v1",
+        "fhir.search_questionnaires": "/fhir/Questionnaire",
+        "fhir.read_questionnaire_response": f"/fhir/QuestionnaireResponse/{named.id}",
+        "fhir.search_questionnaire_responses": f"/fhir/QuestionnaireResponse?patient={p}",
+        "fhir.read_care_team": f"/fhir/CareTeam/{p}",
+        "fhir.search_care_teams": f"/fhir/CareTeam?patient={p}",
+        "fhir.read_care_plan": f"/fhir/CarePlan/{p}",
+        "fhir.search_care_plans": f"/fhir/CarePlan?patient={p}",
+        "fhir.read_goal": f"/fhir/Goal/{goal.id}",
+        "fhir.search_goals": f"/fhir/Goal?patient={p}",
+        "fhir.read_audit_event": f"/fhir/AuditEvent/{event}",
+        "fhir.search_audit_events": f"/fhir/AuditEvent?patient={p}",
+    }
+    gets = {rule.endpoint for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("fhir.") and "GET" in (rule.methods or ())}
+    assert set(reads) == gets - {"fhir.metadata"}
+    no_patient_data = {"fhir.read_questionnaire", "fhir.search_questionnaires"}
+    for endpoint, path in reads.items():
+        own = epj.call("GET", path)
+        assert own.status_code == 200, (endpoint, own.get_json())
+        other = epj.call("GET", path, client_id="epj-b")
+        if endpoint in no_patient_data:
+            assert other.status_code == 200
+        elif endpoint == "fhir.search_patients":  # a search by id finds no one there
+            assert other.status_code == 200 and other.get_json()["total"] == 0
+        else:
+            assert other.status_code == 404, endpoint
+    assert system_reads(patient.id) >= len(reads) - len(no_patient_data)
+    assert not db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(
+        AccessLogEntry.clinic_id == world.clinic_b.id))
