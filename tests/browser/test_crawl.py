@@ -153,8 +153,14 @@ def nb_context(browser: Browser, live_server: str) -> Iterator[Callable[..., Bro
         context.close()
 
 
-@pytest.mark.parametrize("role", ["patient", "sms_patient", "relative", "doctor", "coordinator",
-                                  "clinic_admin"])
+#: Two of the roles are crawled in the PostgreSQL half of scripts/test.sh instead, so the two
+#: halves, run side by side, take about as long (marker crawl_pg).
+_ON_POSTGRESQL = pytest.mark.crawl_pg
+
+
+@pytest.mark.parametrize("role", ["patient", pytest.param("sms_patient", marks=_ON_POSTGRESQL),
+                                  pytest.param("relative", marks=_ON_POSTGRESQL), "doctor",
+                                  "coordinator", "clinic_admin"])
 def test_every_page_fits_is_translated_and_passes_axe(
         role: str, people: dict[str, User], nb_context: Callable[..., BrowserContext],
         live_server: str, sms: CapturingSms, axe: Callable[[Page], Any]) -> None:
