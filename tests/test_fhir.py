@@ -269,7 +269,7 @@ def test_each_call_needs_its_scope(epj: Epj, world: World) -> None:
     ("system/Appointment.urc", "r", False), ("system/Patient.rs", "r", False),
 ])
 def test_smart_scopes(scope: str, interaction: str, allowed: bool) -> None:
-    assert tokens._grants(scope, "Appointment", interaction) is allowed
+    assert tokens.grants(scope, "Appointment", interaction) is allowed
 
 
 # --- patients --------------------------------------------------------------------------------
@@ -685,3 +685,17 @@ def test_every_read_reaches_the_own_clinic_and_nothing_of_another(
     assert system_reads(patient.id) >= len(reads) - len(no_patient_data)
     assert not db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(
         AccessLogEntry.clinic_id == world.clinic_b.id))
+
+
+def test_a_former_clinic_s_record_system_reaches_nothing_after_a_move(
+        epj: Epj, world: World, make: Factory) -> None:
+    appointment = make.appointment(world.patient_x)
+    assert epj.call("GET", f"/fhir/Appointment/{appointment.id}").status_code == 200
+    world.patient_x.clinic_id = world.clinic_b.id  # the move between clinics went through
+    db.session.commit()
+    for path in (f"/fhir/Patient/{world.patient_x.id}", f"/fhir/Appointment/{appointment.id}",
+                 f"/fhir/Appointment?patient={world.patient_x.id}",
+                 f"/fhir/AuditEvent?patient={world.patient_x.id}"):
+        assert epj.call("GET", path).status_code == 404, path
+    assert epj.call("GET", f"/fhir/Patient/{world.patient_x.id}", client_id="epj-b") \
+        .status_code == 200  # the new clinic's record system
