@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.fhir.models import SystemClient
-from server.fhir.tokens import _grants
+from server.fhir.tokens import grants
 from server.models import Clinic, Role, User
 from server.models.base import utcnow
 
@@ -29,7 +29,7 @@ def register(clinic: Clinic, client_id: str, name: str, scopes: str = DEFAULT_SC
     if not client_id or len(client_id) > 200 or not name or len(name) > 200:
         raise ClientError("A client id and a name (each up to 200 characters) are needed.")
     for scope in scopes.split():
-        if not any(_grants(scope, scope.partition("/")[2].partition(".")[0], letter)
+        if not any(grants(scope, scope.partition("/")[2].partition(".")[0], letter)
                    for letter in "cruds"):
             raise ClientError(f"Not a SMART system scope: {scope!r} "
                               "(for example system/Appointment.cru).")

@@ -11,10 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from server import labels
 from server.fhir.models import SystemClient
+from server.locales import babel_locale
 from server.models import (
     AccessLogEntry,
     Appointment,
@@ -59,8 +62,6 @@ def instant(moment: datetime) -> str:
 
 def base_url() -> str:
     """This FHIR server's base, for fullUrl and links (the configured audience if set)."""
-    from flask import current_app
-
     configured: str = current_app.config["FOLGE"].fhir_audience
     return configured.rstrip("/") if configured else request.url_root.rstrip("/") + "/fhir"
 
@@ -172,7 +173,8 @@ def appointment_response(row: Appointment) -> dict[str, Any]:
     }
     comment = []
     if row.call_me:
-        comment.append("Ring meg" if status == "tentative" else "Ring meg også")
+        comment.append(_("The patient asks to be called") if status == "tentative" else
+                       _("The patient also asks to be called"))
     if row.answer_reason:
         comment.append(row.answer_reason)
     if comment:
@@ -269,8 +271,9 @@ def questionnaire(instrument: Instrument, language: str) -> dict[str, Any]:
     """A feedback instrument: one 0-10 item per question and a free comment."""
     items = [{"linkId": item.key, "text": instrument.text(item.text, language),
               "type": "integer", "required": True} for item in instrument.items]
-    items.append({"linkId": "comment", "text": "Kommentar" if language != "en" else "Comment",
-                  "type": "text"})
+    with force_locale(babel_locale(language)):
+        comment = _("Comment (optional)")
+    items.append({"linkId": "comment", "text": comment, "type": "text"})
     return {
         "resourceType": "Questionnaire",
         "id": questionnaire_id(instrument.key, instrument.version),
@@ -337,26 +340,16 @@ def care_team(row: PatientProfile, members: list[Any]) -> dict[str, Any]:
 
 
 def _care_team_name() -> str:
-    from flask_babel import gettext as _
-
     return _("The patient's care team")
 
 
 def care_plan(row: PatientProfile, goals: list[Any]) -> dict[str, Any]:
     """The patient's goals as one plan, each measure an activity with who is responsible."""
-    from server.care_team import team
+    from server.plans.ip_export import measure_activity
 
-    activities = []
-    for goal in goals:
-        for measure in goal.measures:
-            activities.append({"detail": {
-                "status": "completed" if measure.done_at else "scheduled",
-                "description": measure.text,
-                "goal": [{"reference": f"Goal/{goal.id}"}],
-                "scheduledPeriod": {"end": measure.due_on.isoformat()},
-                "performer": [{"display": team.member_view(measure.member,
-                                                           for_staff=True).label}],
-            }})
+    activities = [measure_activity(measure, f"Goal/{goal.id}",
+                                   {"scheduledPeriod": {"end": measure.due_on.isoformat()}})
+                  for goal in goals for measure in goal.measures]
     resource: dict[str, Any] = {
         "resourceType": "CarePlan", "id": str(row.id), "status": "active", "intent": "plan",
         "subject": patient_ref(row),

@@ -65,14 +65,14 @@ class SystemAccess:
 
     def may(self, resource: str, interaction: str) -> bool:
         """May it do ``interaction`` (c, r, u, d or s) on ``resource``?"""
-        return any(_grants(scope, resource, interaction) for scope in self.scopes) and \
-            any(_grants(scope, resource, interaction) for scope in self.registered)
+        return any(grants(scope, resource, interaction) for scope in self.scopes) and \
+            any(grants(scope, resource, interaction) for scope in self.registered)
 
 
 _V1 = {"read": "rs", "write": "cud", "*": "cruds"}
 
 
-def _grants(scope: str, resource: str, interaction: str) -> bool:
+def grants(scope: str, resource: str, interaction: str) -> bool:
     """Does a SMART system scope grant ``interaction`` on ``resource``? v2 letters (cruds,
     in that order) and the v1 words read, write and * are both understood."""
     context, _, rest = scope.partition("/")

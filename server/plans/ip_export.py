@@ -60,6 +60,19 @@ def _member(measure: Measure) -> str:
     return team.member_view(measure.member, for_staff=True).label
 
 
+def measure_activity(measure: Measure, goal_reference: str, scheduled: dict[str, Any]
+                     ) -> dict[str, Any]:
+    """A measure as a CarePlan activity: what, for which goal, when (``scheduled``: the
+    scheduled[x] element) and the care-team member responsible (also server/fhir)."""
+    return {"detail": {
+        "status": "completed" if measure.done_at else "scheduled",
+        "description": measure.text,
+        "goal": [{"reference": goal_reference}],
+        **scheduled,
+        "performer": [{"display": _member(measure)}],
+    }}
+
+
 def goal_resource(goal: Goal, patient_ref: dict[str, str]) -> dict[str, Any]:
     lifecycle, achievement = LIFECYCLE[goal.status]
     resource: dict[str, Any] = {
@@ -98,13 +111,8 @@ def fhir_bundle(patient: PatientProfile, now: datetime | None = None) -> dict[st
         activities = []
         for goal in found:
             for measure in goal.measures:
-                activities.append({"detail": {
-                    "status": "completed" if measure.done_at else "scheduled",
-                    "description": measure.text,
-                    "goal": [{"reference": _urn("goal", goal.id)}],
-                    "scheduledString": _("By %(date)s", date=format_date(measure.due_on, "long")),
-                    "performer": [{"display": _member(measure)}],
-                }})
+                activities.append(measure_activity(measure, _urn("goal", goal.id), {
+                    "scheduledString": _("By %(date)s", date=format_date(measure.due_on, "long"))}))
         plan: dict[str, Any] = {
             "resourceType": "CarePlan",
             "status": "active",
