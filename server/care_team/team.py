@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from babel.dates import get_day_names
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -133,10 +133,14 @@ def holder(patient_id: int, area_key: str, now: datetime | None = None) -> Respo
                 None)
 
 
+def open_handover_conditions(patient_id: int) -> list[ColumnElement[bool]]:
+    """Handovers of the patient's areas proposed and not yet accepted."""
+    return [Handover.patient_id == patient_id, Handover.status == HandoverStatus.PROPOSED]
+
+
 def open_handovers(patient_id: int) -> list[Handover]:
     return list(db.session.scalars(
-        select(Handover).where(Handover.patient_id == patient_id,
-                               Handover.status == HandoverStatus.PROPOSED)
+        select(Handover).where(*open_handover_conditions(patient_id))
         .order_by(Handover.proposed_at)))
 
 

@@ -22,8 +22,9 @@ from datetime import date, datetime
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from server.care_team import areas, team
 from server.care_team.models import (
@@ -73,9 +74,14 @@ class ProposalInput:
     note: str = ""
 
 
+def open_transfer_conditions(patient_id: int) -> list[ColumnElement[bool]]:
+    """A move of the patient that is proposed and not yet done or called off."""
+    return [Transfer.patient_id == patient_id, Transfer.status == TransferStatus.PROPOSED]
+
+
 def open_transfer(patient_id: int) -> Transfer | None:
-    return db.session.scalar(select(Transfer).where(Transfer.patient_id == patient_id,
-                                                    Transfer.status == TransferStatus.PROPOSED))
+    return db.session.scalar(select(Transfer).where(*open_transfer_conditions(patient_id))
+                             .options(joinedload(Transfer.to_clinic)))
 
 
 def propose(patient: PatientProfile, data: ProposalInput, by: User) -> Transfer:

@@ -195,13 +195,18 @@ def for_patient(patient: PatientProfile) -> list[Conversation]:
                   Conversation.last_message_at.desc(), Conversation.id.desc())))
 
 
+def unread_by_patient(patient_id: int) -> list[ColumnElement[bool]]:
+    """The conditions on ConversationMessage (joined to Conversation) for answers from the
+    team the patient has not opened yet; home counts them in its one summary query."""
+    return [Conversation.patient_id == patient_id, ConversationMessage.from_patient.is_(False),
+            ConversationMessage.read_at.is_(None), ConversationMessage.withdrawn_at.is_(None)]
+
+
 def unread_for_patient(patient: PatientProfile) -> int:
     """Answers from the team the patient has not opened yet."""
     return db.session.scalar(
         select(func.count(ConversationMessage.id)).join(Conversation)
-        .where(Conversation.patient_id == patient.id, ConversationMessage.from_patient.is_(False),
-               ConversationMessage.read_at.is_(None),
-               ConversationMessage.withdrawn_at.is_(None))) or 0
+        .where(*unread_by_patient(patient.id))) or 0
 
 
 def existing(author: User, client_key: str | None) -> ConversationMessage | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
@@ -172,12 +172,16 @@ def earlier_versions(talk: AppointmentAgenda | None) -> list[dict[str, object]]:
     return found
 
 
+def unread_agreed_conditions(patient_id: int) -> list[ColumnElement[bool]]:
+    """What was agreed that the patient has not opened yet."""
+    return [AppointmentAgenda.patient_id == patient_id, AppointmentAgenda.agreed_at.is_not(None),
+            AppointmentAgenda.agreed_read_at.is_(None)]
+
+
 def unread_agreed(patient: PatientProfile) -> list[AppointmentAgenda]:
     """What was agreed that the patient has not opened yet, newest first (home)."""
     return list(db.session.scalars(
-        select(AppointmentAgenda).where(AppointmentAgenda.patient_id == patient.id,
-                                        AppointmentAgenda.agreed_at.is_not(None),
-                                        AppointmentAgenda.agreed_read_at.is_(None))
+        select(AppointmentAgenda).where(*unread_agreed_conditions(patient.id))
         .options(joinedload(AppointmentAgenda.appointment))
         .order_by(AppointmentAgenda.agreed_at.desc()).limit(5)))
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
@@ -129,13 +129,17 @@ def message_obsolete(message: OutboxMessage, now: datetime) -> bool:
 def open_invitation(patient: PatientProfile, now: datetime | None = None
                     ) -> FeedbackInvitation | None:
     """The newest invitation the patient can still answer."""
-    now = now or utcnow()
-    return db.session.scalar(
-        select(FeedbackInvitation)
-        .where(FeedbackInvitation.patient_id == patient.id,
-               FeedbackInvitation.status == InvitationStatus.OPEN,
-               FeedbackInvitation.expires_at > now)
-        .order_by(FeedbackInvitation.created_at.desc()).limit(1))
+    return db.session.scalar(open_invitation_query(patient.id, now or utcnow()))
+
+
+def open_invitation_query(patient_id: int, now: datetime) -> Select[tuple[FeedbackInvitation]]:
+    """The newest invitation the patient can still answer, as a query (home selects its
+    instrument key inside its one summary query)."""
+    return (select(FeedbackInvitation)
+            .where(FeedbackInvitation.patient_id == patient_id,
+                   FeedbackInvitation.status == InvitationStatus.OPEN,
+                   FeedbackInvitation.expires_at > now)
+            .order_by(FeedbackInvitation.created_at.desc()).limit(1))
 
 
 # --- answering -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -361,12 +361,16 @@ def mark_decision_seen(request: TakeHomeRequest) -> None:
         db.session.commit()
 
 
+def unseen_decision_conditions(patient_id: int) -> list[ColumnElement[bool]]:
+    """Decided requests the patient has not opened since the decision."""
+    return [TakeHomeRequest.patient_id == patient_id, TakeHomeRequest.status.in_(DECIDED),
+            TakeHomeRequest.decision_seen_at.is_(None)]
+
+
 def unseen_decisions(patient: PatientProfile) -> list[TakeHomeRequest]:
     """Decided requests the patient has not opened since the decision, newest first."""
     return list(db.session.scalars(
-        select(TakeHomeRequest).where(TakeHomeRequest.patient_id == patient.id,
-                                      TakeHomeRequest.status.in_(DECIDED),
-                                      TakeHomeRequest.decision_seen_at.is_(None))
+        select(TakeHomeRequest).where(*unseen_decision_conditions(patient.id))
         .order_by(TakeHomeRequest.decided_at.desc()).limit(5)))
 
 

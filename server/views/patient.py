@@ -11,8 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from server import policy
 from server.forms.common import ConfirmForm
-from server.messages import conversations
-from server.services import access_log, accounts, appointments, for_you, my_information
+from server.services import access_log, accounts, for_you, my_information
 from server.services.local_time import oslo_today
 from server.services.phone_numbers import display_mobile
 
@@ -23,11 +22,9 @@ bp = Blueprint("patient", __name__, url_prefix="/me")
 def home() -> str:
     """Home: the sections a patient uses, each ready for its own feature."""
     patient = policy.current_patient()
-    upcoming = [a for a in appointments.upcoming_for(patient) if not a.is_cancelled]
+    home = for_you.home_for(patient)
     return render_template("patient/home.html", patient=patient,
-                           next_appointment=upcoming[0] if upcoming else None,
-                           for_you=for_you.items_for(patient),
-                           unread_messages=conversations.unread_for_patient(patient))
+                           next_appointment=home.next_appointment, for_you=home.items)
 
 
 @bp.get("/settings")
