@@ -19,7 +19,6 @@ from flask_babel import (
 from werkzeug.routing import IntegerConverter, Map
 
 from server import labels, policy
-from server.forms.common import ConfirmForm, LanguageForm
 from server.models.user import LANGUAGES
 from server.numbers import MAX_DIGITS, MAX_ID
 
@@ -102,10 +101,6 @@ def _template_globals() -> dict[str, object]:
         return {}  # notification texts and letters are rendered by the worker, outside requests
     return {
         "current_locale": getattr(get_locale(), "language", None) or "nb",
-        # formdata=None: these forms only render a token; they never read the request, so
-        # a broken request body cannot break every page (and the error page) through them.
-        "language_form": LanguageForm(formdata=None),
-        "sign_out_form": ConfirmForm(formdata=None),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "current_path": request.full_path.rstrip("?") if request else "/",
         "queue_owner": _queue_owner(),

@@ -9,9 +9,10 @@ an appointment of a patient of my clinic, logged as the appointment).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
@@ -180,10 +181,16 @@ def unread_agreed_conditions(patient_id: int) -> list[ColumnElement[bool]]:
 
 def unread_agreed(patient: PatientProfile) -> list[AppointmentAgenda]:
     """What was agreed that the patient has not opened yet, newest first (home)."""
-    return list(db.session.scalars(
-        select(AppointmentAgenda).where(*unread_agreed_conditions(patient.id))
-        .options(joinedload(AppointmentAgenda.appointment))
-        .order_by(AppointmentAgenda.agreed_at.desc()).limit(5)))
+    return list(db.session.scalars(_unread_agreed_statement(), {"patient_id": patient.id}))
+
+
+@cache
+def _unread_agreed_statement() -> Select[tuple[AppointmentAgenda]]:
+    """Built once per process (home runs it whenever there are notes to show)."""
+    return (select(AppointmentAgenda)
+            .where(*unread_agreed_conditions(bindparam("patient_id")))
+            .options(joinedload(AppointmentAgenda.appointment))
+            .order_by(AppointmentAgenda.agreed_at.desc()).limit(5))
 
 
 def mark_agreed_read(agenda: AppointmentAgenda) -> None:

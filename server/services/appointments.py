@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from server.extensions import db
 from server.models import (
@@ -343,12 +344,18 @@ def next_for_patients(patient_ids: list[int]) -> dict[int, datetime]:
 def upcoming_for(patient: PatientProfile) -> list[Appointment]:
     """Appointments not yet over, soonest first (cancelled ones included, marked)."""
     now = utcnow()
-    rows = db.session.scalars(
-        select(Appointment).where(Appointment.patient_id == patient.id,
-                                  Appointment.starts_at >= now - timedelta(hours=12))
-        .order_by(Appointment.starts_at)
-    )
+    rows = db.session.scalars(_upcoming_statement(),
+                              {"patient_id": patient.id, "since": now - timedelta(hours=12)})
     return [a for a in rows if a.ends_at >= now]
+
+
+@cache
+def _upcoming_statement() -> Select[tuple[Appointment]]:
+    """Built once per process (the patient's home runs it on every visit)."""
+    return (select(Appointment)
+            .where(Appointment.patient_id == bindparam("patient_id"),
+                   Appointment.starts_at >= bindparam("since"))
+            .order_by(Appointment.starts_at))
 
 
 def past_for(patient: PatientProfile, limit: int = 50) -> list[Appointment]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from flask import url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from server.care_team import areas, team, transfers
 from server.extensions import db
@@ -68,13 +70,13 @@ class _Signals:
     paused_relatives: bool
 
 
-def _signals(patient: PatientProfile, now: datetime) -> _Signals:
-    """One round trip for everything home might mention. Each module owns its conditions;
-    the details are loaded afterwards only for what is there, so a patient with nothing new
-    costs one query here whatever their history holds."""
-    pid = patient.id
+@cache
+def _signals_statement() -> Select[Any]:
+    """The summary query, built once per process with bound parameters: building a
+    statement of eight subqueries costs more than running it, and it never changes."""
+    pid, now = bindparam("patient_id"), bindparam("now")
     unread = conversations.unread_by_patient(pid)
-    row = db.session.execute(select(
+    return select(
         select(func.count(ConversationMessage.id)).join(Conversation).where(*unread)
         .scalar_subquery(),
         select(Conversation.id).join(ConversationMessage).where(*unread)
@@ -87,7 +89,14 @@ def _signals(patient: PatientProfile, now: datetime) -> _Signals:
         exists().where(*team.open_handover_conditions(pid)),
         exists().where(RelativeAccess.patient_id == pid, RelativeAccess.revoked_at.is_(None),
                        RelativeAccess.paused_at.is_not(None)),
-    )).one()
+    )
+
+
+def _signals(patient: PatientProfile, now: datetime) -> _Signals:
+    """One round trip for everything home might mention. Each module owns its conditions;
+    the details are loaded afterwards only for what is there, so a patient with nothing new
+    costs one query here whatever their history holds."""
+    row = db.session.execute(_signals_statement(), {"patient_id": patient.id, "now": now}).one()
     return _Signals(int(row[0] or 0), row[1], bool(row[2]), bool(row[3]), row[4],
                     bool(row[5]), bool(row[6]), bool(row[7]))
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from server.config import Config
@@ -55,6 +56,16 @@ def start(user: User, device: str = "", method: str = "sms_code", level: str = "
     return token
 
 
+@cache
+def _session_statement() -> Select[tuple[UserSession]]:
+    """Built once per process: this query runs on every signed-in request."""
+    return (select(UserSession)
+            .where(UserSession.token_hash == bindparam("token_hash"))
+            .options(joinedload(UserSession.user)
+                     .joinedload(User.patient_profile)
+                     .joinedload(PatientProfile.clinic)))
+
+
 def load(token: str, now: datetime | None = None) -> tuple[User | None, str | None]:
     """Return the signed-in user for ``token``, or None and why the session ended.
 
@@ -64,15 +75,7 @@ def load(token: str, now: datetime | None = None) -> tuple[User | None, str | No
     now = now or utcnow()
     # One query loads the session, its user and (for patients) profile and clinic,
     # which nearly every page needs.
-    row = db.session.scalar(
-        select(UserSession)
-        .where(UserSession.token_hash == _hash(token))
-        .options(
-            joinedload(UserSession.user)
-            .joinedload(User.patient_profile)
-            .joinedload(PatientProfile.clinic)
-        )
-    )
+    row = db.session.scalar(_session_statement(), {"token_hash": _hash(token)})
     if row is None:
         return None, None
     if row.ended_at is not None:

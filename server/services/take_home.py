@@ -16,9 +16,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -369,9 +370,14 @@ def unseen_decision_conditions(patient_id: int) -> list[ColumnElement[bool]]:
 
 def unseen_decisions(patient: PatientProfile) -> list[TakeHomeRequest]:
     """Decided requests the patient has not opened since the decision, newest first."""
-    return list(db.session.scalars(
-        select(TakeHomeRequest).where(*unseen_decision_conditions(patient.id))
-        .order_by(TakeHomeRequest.decided_at.desc()).limit(5)))
+    return list(db.session.scalars(_unseen_statement(), {"patient_id": patient.id}))
+
+
+@cache
+def _unseen_statement() -> Select[tuple[TakeHomeRequest]]:
+    """Built once per process (home runs it whenever there is a decision to show)."""
+    return (select(TakeHomeRequest).where(*unseen_decision_conditions(bindparam("patient_id")))
+            .order_by(TakeHomeRequest.decided_at.desc()).limit(5))
 
 
 # --- deciding --------------------------------------------------------------------------------
