@@ -96,8 +96,8 @@ def index() -> str:
 
 def _summary(clinic_ids: list[int]) -> dict[str, object]:
     """What the unfiltered worklist shows above the items; each patient shown is logged."""
+    handovers.escalate_overdue()  # first: it commits, which would expire what is loaded
     requests = take_home.open_for_clinics(clinic_ids)
-    handovers.escalate_overdue()
     waiting = handovers.waiting_for(current_user, clinic_ids)
     incoming = transfers.incoming(clinic_ids)
     gaps = team.gap_counts(clinic_ids)
