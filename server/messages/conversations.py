@@ -25,7 +25,7 @@ The rules, kept here and nowhere else:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -33,7 +33,19 @@ from zoneinfo import ZoneInfo
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -618,10 +630,36 @@ def _inbox_query(clinic_ids: list[int], user: User, which: str, topic: Topic | N
 
 def _overdue_condition(clinic_ids: list[int], now: datetime | None = None) -> ColumnElement[bool]:
     """SQL for "waiting past the answer time", per clinic (a staff member has few)."""
-    clinics = db.session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids))).all()
-    return or_(false(), *(and_(PatientProfile.clinic_id == clinic.id,
-                               Conversation.waiting_since < overdue_cutoff(clinic, now))
-                          for clinic in clinics))
+    return overdue_condition(_cutoffs(clinic_ids, now))
+
+
+def overdue_condition(cutoffs: Iterable[tuple[int | BindParameter[int],
+                                              datetime | BindParameter[datetime]]]
+                      ) -> ColumnElement[bool]:
+    """"Waiting past the answer time" for (clinic, cutoff) pairs: values, or bound
+    parameters (clinic_<n>, cutoff_<n>: overdue_parameters) for a statement built once."""
+    return or_(false(), *(and_(PatientProfile.clinic_id == clinic,
+                               Conversation.waiting_since < cutoff)
+                          for clinic, cutoff in cutoffs))
+
+
+def overdue_parameters(clinics: int) -> list[tuple[BindParameter[int], BindParameter[datetime]]]:
+    return [(bindparam(f"clinic_{n}"), bindparam(f"cutoff_{n}")) for n in range(clinics)]
+
+
+def overdue_values(clinic_ids: list[int], now: datetime | None = None) -> dict[str, object]:
+    """The values of overdue_parameters: each clinic and the moment its answers are late."""
+    values: dict[str, object] = {}
+    for n, (clinic, cutoff) in enumerate(_cutoffs(clinic_ids, now)):
+        values[f"clinic_{n}"] = clinic
+        values[f"cutoff_{n}"] = cutoff
+    return values
+
+
+def _cutoffs(clinic_ids: list[int], now: datetime | None) -> list[tuple[int, datetime]]:
+    # Usually in the session already (the staff member's memberships), so no query.
+    clinics = [found for cid in clinic_ids if (found := db.session.get(Clinic, cid))]
+    return [(clinic.id, overdue_cutoff(clinic, now)) for clinic in clinics]
 
 
 def inbox(clinic_ids: list[int], user: User, which: str = InboxFilter.UNANSWERED,
@@ -672,15 +710,21 @@ def counts(clinic_ids: list[int], user: User) -> InboxCounts:
     """For the staff home and the navigation: unanswered, overdue, and unanswered of mine."""
     if not clinic_ids:
         return InboxCounts(0, 0, 0)
-    waiting = select(Conversation).join(PatientProfile).where(
+    return InboxCounts(*db.session.execute(select(*(
+        query.scalar_subquery() for query in count_queries(
+            clinic_ids, user.id, _overdue_condition(clinic_ids))))).one())
+
+
+def count_queries(clinic_ids: list[int] | BindParameter[list[int]],
+                  user_id: int | BindParameter[int], overdue: ColumnElement[bool]
+                  ) -> tuple[Select[tuple[int]], ...]:
+    """The three counts of InboxCounts as queries (Today runs them with its other counts
+    in one statement built once, hence the bound parameters)."""
+    waiting = select(func.count()).select_from(Conversation).join(PatientProfile).where(
         PatientProfile.clinic_id.in_(clinic_ids),
         Conversation.status == ConversationStatus.OPEN,
         Conversation.waiting_since.is_not(None))
-    def count(query: Select[tuple[Conversation]]) -> int:
-        return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-
-    return InboxCounts(count(waiting), count(waiting.where(_overdue_condition(clinic_ids))),
-                       count(waiting.where(Conversation.assigned_to_id == user.id)))
+    return (waiting, waiting.where(overdue), waiting.where(Conversation.assigned_to_id == user_id))
 
 
 def overdue(clinic_ids: list[int], limit: int = 500) -> list[Conversation]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from server.care_team import team
@@ -19,7 +21,8 @@ from server.care_team.models import Handover, HandoverStatus, Transfer, Transfer
 from server.extensions import db
 from server.messages import conversations
 from server.messages.conversations import InboxCounts
-from server.models import Appointment, PatientProfile, TakeHomeRequest, User, WorkKind
+from server.models import Appointment, PatientProfile, TakeHomeRequest, User, WorkItem, WorkKind
+from server.models.base import utcnow
 from server.models.take_home import UNDECIDED
 from server.services import worklist
 from server.services.local_time import to_utc
@@ -67,18 +70,43 @@ def has_patients(user: User) -> bool:
 
 
 def counts(clinic_ids: list[int], user: User) -> Counts:
+    """Every figure of Today in one query: each count is a subquery its module builds."""
     if not clinic_ids:
         return Counts({}, 0, 0, None, InboxCounts(0, 0, 0), 0, 0, 0)
-    take_home_count, soonest = db.session.execute(
-        select(func.count(), func.min(TakeHomeRequest.first_day))
-        .where(TakeHomeRequest.clinic_id.in_(clinic_ids),
-               TakeHomeRequest.status.in_(UNDECIDED))).one()
-    handovers = db.session.scalar(select(func.count()).select_from(Handover).where(
-        Handover.clinic_id.in_(clinic_ids), Handover.status == HandoverStatus.PROPOSED)) or 0
-    moves = db.session.scalar(select(func.count()).select_from(Transfer).where(
-        Transfer.to_clinic_id.in_(clinic_ids), Transfer.status == TransferStatus.PROPOSED)) or 0
+    now = utcnow()
+    overdue = conversations.overdue_values(clinic_ids, now)
+    row = list(db.session.execute(
+        _counts_statement(len(overdue) // 2),
+        {"clinic_ids": clinic_ids, "user_id": user.id, "now": now, **overdue}).one())
+    kinds = list(WorkKind)
+    work = {kind: int(n) for kind, n in zip(kinds, row[:len(kinds)], strict=True) if n}
+    mine, take_home_count, soonest, unanswered, late, mine_waiting, gaps, handovers, moves = \
+        row[len(kinds):]
     return Counts(
-        work=worklist.open_counts(clinic_ids), mine=worklist.mine_count(clinic_ids, user),
-        take_home=take_home_count, take_home_soonest=soonest,
-        inbox=conversations.counts(clinic_ids, user),
-        gaps=sum(team.gap_counts(clinic_ids).values()), handovers=handovers, transfers=moves)
+        work=work, mine=int(mine), take_home=int(take_home_count), take_home_soonest=soonest,
+        inbox=InboxCounts(int(unanswered), int(late), int(mine_waiting)), gaps=int(gaps),
+        handovers=int(handovers), transfers=int(moves))
+
+
+@cache
+def _counts_statement(clinics: int) -> Select[Any]:
+    """Today's counts as one statement, built once per number of clinics (building it costs
+    more than running it) with bound parameters for the clinics, the reader and the time."""
+    ids = bindparam("clinic_ids", expanding=True)
+    undecided = select(TakeHomeRequest).where(TakeHomeRequest.clinic_id.in_(ids),
+                                              TakeHomeRequest.status.in_(UNDECIDED))
+    queries = [
+        *(worklist.open_count_query(ids, WorkItem.kind == kind) for kind in WorkKind),
+        worklist.open_count_query(ids, WorkItem.assigned_to_id == bindparam("user_id")),
+        undecided.with_only_columns(func.count()),
+        undecided.with_only_columns(func.min(TakeHomeRequest.first_day)),
+        *conversations.count_queries(ids, bindparam("user_id"),
+                                     conversations.overdue_condition(
+                                         conversations.overdue_parameters(clinics))),
+        team.gap_total_query(ids, bindparam("now")),
+        select(func.count()).select_from(Handover).where(
+            Handover.clinic_id.in_(ids), Handover.status == HandoverStatus.PROPOSED),
+        select(func.count()).select_from(Transfer).where(
+            Transfer.to_clinic_id.in_(ids), Transfer.status == TransferStatus.PROPOSED),
+    ]
+    return select(*(query.scalar_subquery() for query in queries))

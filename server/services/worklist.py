@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from server.extensions import db
@@ -146,8 +146,16 @@ def find(clinic_ids: list[int], filters: Filters, me: User,
     return items, total
 
 
+def open_count_query(clinic_ids: list[int] | BindParameter[list[int]],
+                     *conditions: ColumnElement[bool]) -> Select[tuple[int]]:
+    """How many items of these clinics are open (and meet ``conditions``), as a query that
+    Today puts together with its other counts into one."""
+    return select(func.count()).select_from(WorkItem).where(
+        WorkItem.clinic_id.in_(clinic_ids), WorkItem.status == WorkStatus.OPEN, *conditions)
+
+
 def open_counts(clinic_ids: list[int]) -> dict[WorkKind, int]:
-    """Open items by kind, in one query (Today's counts)."""
+    """Open items by kind, in one query."""
     rows = db.session.execute(
         select(WorkItem.kind, func.count()).where(WorkItem.clinic_id.in_(clinic_ids),
                                                   WorkItem.status == WorkStatus.OPEN)
@@ -156,9 +164,7 @@ def open_counts(clinic_ids: list[int]) -> dict[WorkKind, int]:
 
 
 def mine_count(clinic_ids: list[int], me: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(WorkItem).where(
-        WorkItem.clinic_id.in_(clinic_ids), WorkItem.status == WorkStatus.OPEN,
-        WorkItem.assigned_to_id == me.id)) or 0
+    return db.session.scalar(open_count_query(clinic_ids, WorkItem.assigned_to_id == me.id)) or 0
 
 
 def by_patient(items: list[WorkItem]) -> list[tuple[PatientProfile, list[WorkItem]]]:
