@@ -338,15 +338,22 @@ def my_work_items(item_ids: list[int]) -> list[WorkItem]:
 
 def record_reads(patients: list[PatientProfile], target: AccessTarget) -> None:
     """Log a list view (worklist, letter queue) once per patient shown in it."""
-    seen: set[int] = set()
+    record_list_reads([(patients, target)])
+
+
+def record_list_reads(lists: list[tuple[list[PatientProfile], AccessTarget]]) -> None:
+    """Log a page of several lists once per patient shown in each, in one INSERT and one
+    commit (the worklist shows six)."""
     shown = []
-    for patient in patients:
-        membership = staff_membership(current_user, patient.clinic_id)
-        if membership is None or patient.id in seen:
-            continue
-        seen.add(patient.id)
-        shown.append((patient, membership.role.value, membership.clinic_id))
-    access_log.record_many(current_user, shown, target)
+    for patients, target in lists:
+        seen: set[int] = set()
+        for patient in patients:
+            membership = staff_membership(current_user, patient.clinic_id)
+            if membership is None or patient.id in seen:
+                continue
+            seen.add(patient.id)
+            shown.append((patient, membership.role.value, membership.clinic_id, target))
+    access_log.record_many(current_user, shown)
 
 
 def may(action: str, patient: PatientProfile) -> bool:
@@ -690,5 +697,5 @@ def record_system_reads(patients: list[PatientProfile], target: AccessTarget) ->
     for patient in patients:
         if patient.clinic_id == client.clinic_id and patient.id not in seen:
             seen.add(patient.id)
-            shown.append((patient, SYSTEM_ROLE, client.clinic_id))
-    access_log.record_many(client.user, shown, target)
+            shown.append((patient, SYSTEM_ROLE, client.clinic_id, target))
+    access_log.record_many(client.user, shown)

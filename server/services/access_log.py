@@ -46,14 +46,14 @@ def record(
         db.session.commit()
 
 
-def record_many(viewer: User, shown: list[tuple[PatientProfile, str, int | None]],
-                target: AccessTarget) -> None:
-    """Log a list view: one entry per (patient, viewer role, clinic) shown, in one INSERT,
-    and commit without expiring what was loaded, so the page that lists the patients does
-    not read each of them again. The patient's own views are never logged."""
+def record_many(viewer: User,
+                shown: list[tuple[PatientProfile, str, int | None, AccessTarget]]) -> None:
+    """Log a list view: one entry per (patient, viewer role, clinic, what) shown, in one
+    INSERT, and commit without expiring what was loaded, so the page that lists the
+    patients does not read each of them again. The patient's own views are never logged."""
     rows = [{"patient_id": patient.id, "viewer_user_id": viewer.id, "viewer_role": role,
              "clinic_id": clinic_id, "target": target, "at": utcnow()}
-            for patient, role, clinic_id in shown if patient.user_id != viewer.id]
+            for patient, role, clinic_id, target in shown if patient.user_id != viewer.id]
     if rows:
         db.session.execute(insert(AccessLogEntry), rows)
     session = db.session()

@@ -57,13 +57,12 @@ def _assign_choices(staff: list[User]) -> list[SelectChoice]:
                     *((str(u.id), u.display_name) for u in staff if u.id != current_user.id)])
 
 
-def _log_items(items: list[WorkItem]) -> None:
+def _item_reads(items: list[WorkItem]) -> list[tuple[list[PatientProfile], AccessTarget]]:
     """Each item is logged as what it shows of the patient."""
     shown: dict[AccessTarget, list[PatientProfile]] = defaultdict(list)
     for item in items:
         shown[policy.work_target(item)].append(item.patient)
-    for target, patients in shown.items():
-        policy.record_reads(patients, target)
+    return [(patients, target) for target, patients in shown.items()]
 
 
 @bp.get("/worklist")
@@ -73,9 +72,9 @@ def index() -> str:
     clinic_ids = policy.staff_clinic_ids(current_user)
     filters, bad, staff = _filters()
     # The summary first: it may commit (overdue handovers), which would expire the items.
-    context = _summary(clinic_ids) if not filters.narrowed else {}
+    context, reads = _summary(clinic_ids) if not filters.narrowed else ({}, [])
     items, total = worklist.find(clinic_ids, filters, current_user)
-    _log_items(items)
+    policy.record_list_reads(reads + _item_reads(items))  # one INSERT for the whole page
     observations = relatives.observations_by_id(
         [found for item in items if item.kind is WorkKind.RELATIVE_OBSERVATION
          and (found := item.details.get("observation_id")) is not None])
@@ -94,8 +93,10 @@ def index() -> str:
     return page
 
 
-def _summary(clinic_ids: list[int]) -> dict[str, object]:
-    """What the unfiltered worklist shows above the items; each patient shown is logged."""
+def _summary(clinic_ids: list[int]
+             ) -> tuple[dict[str, object], list[tuple[list[PatientProfile], AccessTarget]]]:
+    """What the unfiltered worklist shows above the items, and the patients it shows, by
+    what it shows of them (for the access log)."""
     handovers.escalate_overdue()  # first: it commits, which would expire what is loaded
     requests = take_home.open_for_clinics(clinic_ids)
     waiting = handovers.waiting_for(current_user, clinic_ids)
@@ -104,15 +105,17 @@ def _summary(clinic_ids: list[int]) -> dict[str, object]:
     gap_patients = list(db.session.scalars(select(PatientProfile).where(
         PatientProfile.id.in_(list(gaps)[:GAPS_SHOWN])).options(joinedload(PatientProfile.user))))
     late = conversations.overdue(clinic_ids, limit=GAPS_SHOWN)
-    policy.record_reads([found.patient for found in requests], AccessTarget.TAKE_HOME)
-    policy.record_reads([h.patient for found in waiting.values() for h in found]
-                        + gap_patients, AccessTarget.CARE_TEAM)
-    policy.record_reads([t.patient for t in incoming], AccessTarget.TRANSFER)
-    policy.record_reads([c.patient for c in late], AccessTarget.CONVERSATION)
     talks = agenda.tomorrow_with_wishes(clinic_ids)
-    policy.record_reads([t.appointment.patient for t in talks], AccessTarget.APPOINTMENT)
-    return {"talks": talks, "requests": requests, "waiting": waiting, "incoming": incoming, "gaps": gaps,
-            "gap_patients": gap_patients, "late_conversations": late}
+    reads = [
+        ([found.patient for found in requests], AccessTarget.TAKE_HOME),
+        ([h.patient for found in waiting.values() for h in found] + gap_patients,
+         AccessTarget.CARE_TEAM),
+        ([t.patient for t in incoming], AccessTarget.TRANSFER),
+        ([c.patient for c in late], AccessTarget.CONVERSATION),
+        ([t.appointment.patient for t in talks], AccessTarget.APPOINTMENT),
+    ]
+    return {"talks": talks, "requests": requests, "waiting": waiting, "incoming": incoming,
+            "gaps": gaps, "gap_patients": gap_patients, "late_conversations": late}, reads
 
 
 @bp.get("/worklist/<int:item_id>")
