@@ -1,19 +1,23 @@
-"""Requests per second and latency of the signed-in patient home, next to a bare Flask app.
+"""Requests per second of the signed-in patient home, staff Today and the worklist, next to
+a bare Flask app.
 
 Run by hand from the project root:
 
     .venv/bin/python bench/home_latency.py [--seconds 10] [--concurrency 8]
                                            [--warmup 2] [--database-url URL]
+                                           [--memory] [--no-wrk]
 
 It builds a fresh SQLite database in a temporary directory (or uses
 ``--database-url``, e.g. a throwaway PostgreSQL database), runs the
-migrations, loads the demo data, signs in the demo patient Kari Nordmann
-without the UI, and serves ``wsgi:app`` with gunicorn (2 sync workers) on
-127.0.0.1. It then loads ``GET /me/`` from Python threads, one HTTP
-connection each, and prints requests, requests per second and p50/p95/p99
-latency. The same load then goes to ``bench/bare_app.py`` (one route that
-answers "ok") under the same gunicorn settings, and the ratio between the two
-is printed. It prints figures and asserts nothing.
+migrations, loads the demo data, signs in the demo patient Kari Nordmann and
+the demo doctor without the UI, and serves ``wsgi:app`` with gunicorn (2 sync
+workers) on 127.0.0.1. Each page is loaded from Python threads, one HTTP
+connection each, which check every body, and then (if it is installed) with
+``wrk``, which uses far less CPU on the shared cores. The same loads then go to
+``bench/bare_app.py`` (one route that answers "ok") under the same gunicorn
+settings, and the ratios are printed. ``--memory`` also reads each worker's
+RSS after 1,000, 2,000, 5,000 and 10,000 home requests. It prints figures and
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +54,15 @@ HOST = "127.0.0.1"  # loopback only
 WORKERS = 2
 DEMO_PHONE = "+4791234567"
 DEMO_NAME = "Kari Nordmann"
+DEMO_DOCTOR = "lege@demo.folge.test"
 HOME_PATH = "/me/"
+#: The staff pages measured: (label, path, a marker only that page has).
+STAFF_PAGES = (
+    ("staff Today /staff/", "/staff/", b'role="search" class="search"'),
+    ("staff worklist", "/staff/worklist", b'class="quick-filters"'),
+)
+#: Requests after which the memory of each worker is read (the first is the baseline).
+MEMORY_CHECKPOINTS = (1_000, 2_000, 5_000, 10_000)
 BARE_PATH = "/"
 #: Upper bounds so that no loop can run away.
 STARTUP_SECONDS = 30.0
@@ -69,10 +81,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare_database(url: str, secret_key: str) -> tuple[str, str]:
-    """Migrate and seed ``url``; sign in the demo patient.
+def prepare_database(url: str, secret_key: str) -> tuple[str, str, str]:
+    """Migrate and seed ``url``; sign in the demo patient and the demo doctor.
 
-    Returns the session cookie's name and value, signed with ``secret_key``.
+    Returns the session cookie's name and the patient's and the doctor's cookie values,
+    signed with ``secret_key``.
     """
     from sqlalchemy import select
 
@@ -92,13 +105,18 @@ def prepare_database(url: str, secret_key: str) -> tuple[str, str]:
         if user is None:
             raise SystemExit(f"The demo patient {DEMO_PHONE} is missing after seeding.")
         token = sessions.start(user)
+        doctor = db.session.scalar(select(User).where(User.email == DEMO_DOCTOR))
+        if doctor is None:
+            raise SystemExit(f"The demo doctor {DEMO_DOCTOR} is missing after seeding.")
+        staff_token = sessions.start(doctor)
         db.session.remove()
         db.engine.dispose()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     if serializer is None:
         raise SystemExit("Flask could not sign a session cookie (no secret key?).")
-    value = serializer.dumps({"_user_id": token, "_fresh": True})
-    return str(app.config["SESSION_COOKIE_NAME"]), value
+    return (str(app.config["SESSION_COOKIE_NAME"]),
+            serializer.dumps({"_user_id": token, "_fresh": True}),
+            serializer.dumps({"_user_id": staff_token, "_fresh": True}))
 
 
 def data_key_for(secret_key: str) -> str:
@@ -361,6 +379,152 @@ def probe(port: int, path: str, cookie_name: str | None, cookie: str | None,
         conn.close()
 
 
+# -- wrk, a load generator that uses little CPU ---------------------------------
+
+WRK_HINT = "wrk is not installed; for figures with a load generator that uses little CPU: " \
+           "sudo apt-get install wrk"
+
+
+@dataclass
+class WrkResult:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad: int  # non-2xx/3xx answers and socket errors
+    cpu: float  # CPU seconds wrk used
+    seconds: float
+
+
+def _ms(text: str) -> float:
+    """wrk's "1.23ms" / "512.00us" / "1.01s" in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * factor
+    return math.nan
+
+
+def run_wrk(label: str, port: int, path: str, concurrency: int, seconds: float,
+            cookie_name: str | None = None, cookie: str | None = None) -> WrkResult | None:
+    """``wrk`` (one thread, ``concurrency`` connections) against ``path``; None without wrk.
+
+    wrk does not read the bodies, so the Python load before it is what checks them; here
+    only the status codes are counted."""
+    import re
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        return None
+    cmd = [exe, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
+           "-H", "Accept-Language: nb", "-H", "Accept: text/html"]
+    if cookie_name and cookie:
+        cmd += ["-H", f"Cookie: {cookie_name}={cookie}"]
+    cmd.append(f"http://{HOST}:{port}{path}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
+                         check=False).stdout
+    elapsed = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def found(pattern: str, default: str = "0") -> str:
+        match = re.search(pattern, out)
+        return match.group(1) if match else default
+
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return WrkResult(
+        label=label, rps=float(found(r"Requests/sec:\s+([\d.]+)")),
+        p50_ms=_ms(found(r"50%\s+(\S+)", "nan")), p99_ms=_ms(found(r"99%\s+(\S+)", "nan")),
+        requests=int(found(r"(\d+) requests in")),
+        bad=int(found(r"Non-2xx or 3xx responses: (\d+)")) + errors,
+        cpu=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        seconds=elapsed)
+
+
+# -- memory --------------------------------------------------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers: the processes whose parent is the master."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{master}\n" in status:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of ``pid`` in KiB: now, and the peak so far."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _sep, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
+def fire(port: int, path: str, cookie_name: str, cookie: str, count: int,
+         threads: int = 4) -> int:
+    """Send ``count`` GETs of ``path`` from ``threads`` threads; returns the failures."""
+    failures = [0] * threads
+
+    def one(n: int, share: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        for _ in range(share):
+            try:
+                conn.request("GET", path, headers={"Cookie": f"{cookie_name}={cookie}",
+                                                   "Accept-Language": "nb"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    failures[n] += 1
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                failures[n] += 1
+        conn.close()
+
+    shares = [count // threads + (1 if n < count % threads else 0) for n in range(threads)]
+    workers = [threading.Thread(target=one, args=(n, shares[n]), daemon=True)
+               for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(failures)
+
+
+def memory_run(server: Server, path: str, cookie_name: str, cookie: str) -> None:
+    """RSS of each worker after 1,000 ... 10,000 requests of ``path``: it must stay flat
+    after the first 1,000 (a leak shows as growth from one checkpoint to the next)."""
+    pids = worker_pids(server.proc.pid)
+    print(f"memory of the {len(pids)} gunicorn workers while serving {path} "
+          "(VmRSS now / VmHWM peak, MiB):")
+    sent = failed = 0
+    baseline: dict[int, int] = {}
+    for checkpoint in MEMORY_CHECKPOINTS:
+        failed += fire(server.port, path, cookie_name, cookie, checkpoint - sent)
+        sent = checkpoint
+        cells = []
+        for pid in pids:
+            try:
+                rss, peak = memory_kib(pid)
+            except OSError:
+                cells.append(f"pid {pid}: gone")
+                continue
+            baseline.setdefault(pid, rss)
+            cells.append(f"pid {pid}: {rss / 1024:.1f} / {peak / 1024:.1f} "
+                         f"({(rss - baseline[pid]) / 1024:+.1f})")
+        print(f"  after {checkpoint:>6,} requests: " + "; ".join(cells))
+    print(f"  growth is counted from the first checkpoint; failed requests: {failed}")
+
+
 # -- report --------------------------------------------------------------------
 
 HEADER = f"{'target':<28}{'requests':>9}{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}" \
@@ -384,12 +548,6 @@ def details(result: LoadResult) -> None:
         print(f"  FAILED {count}x: {problem}")
 
 
-def ratio(a: float, b: float) -> str:
-    if b == 0 or math.isnan(a) or math.isnan(b):
-        return "n/a"
-    return f"{a / b:.1f}x"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0,
@@ -402,6 +560,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="use this database (e.g. a throwaway postgresql+psycopg:// URL) "
                              "instead of a fresh temporary SQLite file; it is migrated and "
                              "the demo data is loaded into it")
+    parser.add_argument("--no-wrk", action="store_true",
+                        help="leave out the second measurement with wrk")
+    parser.add_argument("--memory", action="store_true",
+                        help="also read each worker's memory over 10,000 home requests")
     args = parser.parse_args(argv)
     seconds = min(max(args.seconds, 0.5), 600.0)
     warmup = min(max(args.warmup, 0.0), 60.0)
@@ -422,18 +584,29 @@ def main(argv: list[str] | None = None) -> int:
               f"gunicorn {WORKERS} sync workers on {HOST}")
         print(f"1-minute load average before: {load_average()} "
               "(anything else running on the machine skews the figures)")
-        print("preparing the database and signing in the demo patient ...", flush=True)
-        cookie_name, cookie = prepare_database(url, secret_key)
+        print("preparing the database and signing in the demo patient and doctor ...",
+              flush=True)
+        cookie_name, cookie, staff_cookie = prepare_database(url, secret_key)
         env = server_env(secret_key, url)
+        targets = [(f"signed-in home {HOME_PATH}", HOME_PATH, cookie, DEMO_NAME.encode()),
+                   *((label, path, staff_cookie, marker) for label, path, marker in STAFF_PAGES)]
 
-        server = start_gunicorn("wsgi:app", env, tmp / "gunicorn-home.log")
-        problem = probe(server.port, HOME_PATH, cookie_name, cookie, DEMO_NAME.encode())
-        if problem:
-            print(f"WARNING: the first GET {HOME_PATH} failed: {problem}")
-        print(f"loading GET {HOME_PATH} (signed in as {DEMO_NAME}) ...", flush=True)
-        home = run_load(f"signed-in home {HOME_PATH}", server.port, HOME_PATH,
-                        DEMO_NAME.encode(), concurrency, warmup, seconds,
-                        cookie_name, cookie)
+        results: list[LoadResult] = []
+        wrk_results: list[WrkResult | None] = []
+        server = start_gunicorn("wsgi:app", env, tmp / "gunicorn-app.log")
+        for label, path, who, expect in targets:
+            problem = probe(server.port, path, cookie_name, who, expect)
+            if problem:
+                print(f"WARNING: the first GET {path} failed: {problem}")
+            print(f"loading GET {path} ...", flush=True)
+            results.append(run_load(label, server.port, path, expect, concurrency, warmup,
+                                    seconds, cookie_name, who))
+            if not args.no_wrk:
+                wrk_results.append(run_wrk(label, server.port, path, concurrency, seconds,
+                                           cookie_name, who))
+        if args.memory:
+            print(flush=True)
+            memory_run(server, HOME_PATH, cookie_name, cookie)
         stop_gunicorn(server)
         server = None
 
@@ -445,23 +618,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading GET {BARE_PATH} on bench/bare_app.py ...", flush=True)
         bare = run_load(f'bare Flask "ok" {BARE_PATH}', server.port, BARE_PATH, b"ok",
                         concurrency, warmup, seconds)
+        bare_wrk = None if args.no_wrk else run_wrk(f'bare Flask "ok" {BARE_PATH}',
+                                                    server.port, BARE_PATH, concurrency,
+                                                    seconds)
         stop_gunicorn(server)
         server = None
 
         print()
+        print("Python load generator (checks every body):")
         print(HEADER)
-        for result in (home, bare):
+        for result in (*results, bare):
             print(row(result))
-        for result in (home, bare):
+        for result in (*results, bare):
             print(f"{result.label}:")
             details(result)
         print()
-        print(f"rps(bare) / rps(home): {ratio(bare.rps, home.rps)}")
-        print(f"p50(home) / p50(bare): "
-              f"{ratio(home.percentile_ms(50), bare.percentile_ms(50))}")
+        print("rps(page) / rps(bare) with the Python load generator (target >= 0.5):")
+        for result in results:
+            print(f"  {result.label:<28}{result.rps / bare.rps if bare.rps else math.nan:6.2f}"
+                  f"   p50 {result.percentile_ms(50):.1f} ms against "
+                  f"{bare.percentile_ms(50):.1f} ms")
+        print()
+        if args.no_wrk:
+            print("wrk: left out (--no-wrk)")
+        elif bare_wrk is None:
+            print(WRK_HINT)
+        else:
+            print(f"wrk (1 thread, {concurrency} connections, {seconds:g} s per target; "
+                  "counts status codes only):")
+            print(f"{'target':<28}{'requests':>9}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}"
+                  f"{'bad':>6}{'wrk CPU':>9}{'ratio':>7}")
+            for found in (*wrk_results, bare_wrk):
+                if found is None:
+                    continue
+                share = 100 * found.cpu / max(found.seconds, 1e-9)
+                page_ratio = found.rps / bare_wrk.rps if bare_wrk.rps else math.nan
+                print(f"{found.label:<28}{found.requests:>9}{found.rps:>9.1f}"
+                      f"{found.p50_ms:>9.1f}{found.p99_ms:>9.1f}{found.bad:>6}"
+                      f"{share:>8.0f}%{page_ratio:>7.2f}")
+            print("  (wrk CPU: the share of one core wrk itself used; ratio: rps(page) / "
+                  "rps(bare) under wrk)")
         print(f"cores: {os.cpu_count()} (the load generator runs on the same machine); "
               f"1-minute load average after: {load_average()} (includes this run)")
-        if home.failed or bare.failed:
+        if any(r.failed for r in results) or bare.failed:
             print("NOTE: some requests failed; the figures above count only successful ones.")
         return 0
     finally:
