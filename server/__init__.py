@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import PROJECT_ROOT, Config, load_config
 from server.extensions import babel, compress, csrf, db, limiter, login_manager, talisman
-from server.locales import babel_locale
+from server.locales import babel_locale, install_template_gettext
 from server.models.user import LANGUAGES
 
 #: Content Security Policy: no inline script, nothing from other hosts.
@@ -100,6 +100,7 @@ def create_app(config: Config | None = None) -> Flask:
             event.listen(db.engine, "connect", _sqlite_pragmas)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     talisman.init_app(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask import Flask
 
 from server.config import PROJECT_ROOT
 from server.extensions import db
@@ -127,3 +128,20 @@ def test_every_enum_that_staff_or_patients_read_has_a_label() -> None:
     assert set(AccessTarget) <= set(labels.ACCESS_TARGETS)
     assert {s.value for s in RelativeScope} <= set(labels.RELATIVE_SCOPES)
     assert {s.value for s in RelativeScope} <= set(labels.RELATIVE_SCOPES_STAFF)
+
+
+def test_templates_translate_in_the_forced_language_and_back(app: Flask) -> None:
+    """Templates keep the request's catalog on g (server/locales.py); a text rendered in the
+    patient's language during a staff request must still get that language, and the page
+    its own again afterwards."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string("{{ _('Sign out') }}") == "Sign out"
+        with force_locale("nb"):
+            assert render_template_string("{{ _('Sign out') }}") == "Logg ut"
+            with force_locale("nn"):
+                forced = render_template_string("{{ ngettext('%(num)d gap', '%(num)d gaps', 2) }}")
+                assert forced == "2 hol"
+        assert render_template_string("{{ _('Sign out') }}") == "Sign out"
