@@ -49,7 +49,7 @@ class StatementCounter:
     """Counts statements sent to the database, by kind and table (a SQLAlchemy
     ``before_cursor_execute`` listener)."""
 
-    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)",
+    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM|COPY)\s+\"?(\w+)",
                         re.IGNORECASE | re.DOTALL)
 
     def __init__(self) -> None:
