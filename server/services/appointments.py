@@ -8,13 +8,15 @@ the patient's treatment.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from server.extensions import db
 from server.models import (
@@ -116,6 +118,13 @@ class _Planner:
             self._channels[key] = outbox.channel_plan(patient, purpose)
         return self._channels[key]
 
+    def prepare(self, patient: PatientProfile) -> None:
+        """Load now what planning the patient's appointments reads of the patient and their
+        clinic (``record_many`` plans while a COPY holds the connection)."""
+        for purpose in (MessagePurpose.NOTICE, MessagePurpose.REMINDER):
+            self._channel_plan(patient, purpose)
+        _ = patient.clinic.timezone, patient.clinic.asks_before_appointment
+
     def plan(self, appointment: Appointment, rule: ReminderRule,
              notice: bool = True) -> list[outbox.PlannedMessage]:
         patient = appointment.patient
@@ -163,9 +172,10 @@ def plan_messages(appointment: Appointment, notice: bool = True) -> None:
                                            notice))
 
 
-def _check(data: AppointmentInput) -> None:
+def _check(data: AppointmentInput,
+           giveaway: Callable[[str], str | None] = giveaway) -> None:
     """Refuse what no appointment may hold (the length, the last time to cancel, words that
-    would give away the treatment)."""
+    would give away the treatment; ``giveaway`` finds those)."""
     if data.duration_minutes <= 0 or data.duration_minutes > 12 * 60:
         raise AppointmentError(_l("The length must be between 1 minute and 12 hours."), "duration")
     if data.cancel_by is not None and data.cancel_by > data.starts_at:
@@ -248,11 +258,10 @@ def create_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User |
     return created
 
 
-@dataclass(frozen=True)
-class _Recorded:
+class _Recorded(NamedTuple):
     """What planning reads of an appointment written by ``record_many``: the same attributes
     as an Appointment's, without an ORM object (making and tracking 100,000 of them was most
-    of an import's time)."""
+    of an import's time). A named tuple: the cheapest to make."""
 
     id: int
     patient: PatientProfile
@@ -265,8 +274,13 @@ class _Recorded:
     plan_version: int = 1
 
 
-def _bulk_insert(rows: list[dict[str, object]]) -> list[int]:
-    """Insert appointment rows in the caller's transaction; their ids, in the rows' order.
+def _bulk_insert(rows: list[dict[str, object]], each: Callable[[int, int], None]) -> None:
+    """Insert appointment rows in the caller's transaction, calling ``each(position, id)``
+    for every row in order once its id is known.
+
+    On PostgreSQL ``each`` runs while the COPY is open: the server checks and indexes the
+    rows sent so far while Python does the caller's work (planning the messages), instead
+    of the two taking turns (about a second less for 100,000 on 2 cores).
 
     On PostgreSQL: ids from the sequence in one query, then ``COPY ... FROM STDIN``
     (psycopg's ``Cursor.copy``). An executemany INSERT would be one statement per row, and
@@ -281,48 +295,71 @@ def _bulk_insert(rows: list[dict[str, object]]) -> list[int]:
     """
     table = Appointment.__table__
     if db.session.get_bind().dialect.name != "postgresql":
-        return list(db.session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        for position, appointment_id in enumerate(db.session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)):
+            each(position, appointment_id)
+        return
     ids = sorted(db.session.scalars(
         select(func.nextval("appointment_id_seq")).select_from(func.generate_series(1, len(rows)))
     ))
     dialect = db.session.get_bind().dialect
     given = rows[0].keys()  # every row has the same keys (record_many)
-    # Per column: where its value comes from (the id, the row, a default called per row, or
-    # a constant processed once) and the type's bind processing.
-    plan: list[tuple[str, str, Any, Any]] = []
+    # Each COPY row starts as a copy of ``template``, which holds the constant defaults
+    # (bind-processed once); then the row's own values and the defaults that are called per
+    # row, as a flush calls them, go in at their positions through the type's bind processing
+    # (enums to their values, UTCDateTime to naive UTC).
+    # A column with neither a value nor a Python default is left out, as a flush leaves it
+    # out of its INSERT, so that the database's own default (or NULL) applies.
+    template: list[object] = []
+    from_row: list[tuple[int, str, Any]] = []
+    called: list[tuple[int, Any, Any]] = []
+    names: list[str] = []
+    id_at = 0
     for column in table.columns:
         process = column.type.bind_processor(dialect)
         default = column.default
+        at, value = len(names), None
         if column.key == "id":
-            plan.append(("id", column.key, None, None))
+            id_at = at
         elif column.key in given:
-            plan.append(("row", column.key, process, None))
-        elif default is not None and default.is_callable:  # wrapped by SQLAlchemy: takes a context
-            plan.append(("call", column.key, process, default.arg))
-        else:
-            value = default.arg if default is not None else None
-            plan.append(("constant", column.key,  None,
-                         process(value) if process is not None and value is not None else value))
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-            f"COPY appointment ({', '.join(key for _s, key, _p, _v in plan)}) FROM STDIN") as copy:
-        for appointment_id, row in zip(ids, rows, strict=True):
-            values = []
-            for source, key, process, extra in plan:
-                if source == "id":
-                    value: object = appointment_id
-                elif source == "row":
+            from_row.append((at, column.key, process))
+        elif default is None:
+            continue
+        elif default.is_callable:  # SQLAlchemy has wrapped it to take a context
+            called.append((at, default.arg, process))
+        elif default.is_scalar:
+            value = process(default.arg) if process is not None else default.arg
+        else:  # a SQL expression or a sequence: only an INSERT can evaluate it
+            raise NotImplementedError(f"COPY cannot fill the default of {column}")
+        names.append(column.key)
+        template.append(value)
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
+
+    def refuse(*_args: object) -> None:
+        # Without this, a query from ``each`` (a lazy load, say) would wait forever for the
+        # connection the COPY holds; with it, the import fails and says why.
+        raise RuntimeError("a query while the COPY of appointments is open: load it before")
+
+    event.listen(connection, "before_cursor_execute", refuse)
+    try:
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY appointment ({', '.join(names)}) FROM STDIN") as copy:
+            for position, (appointment_id, row) in enumerate(zip(ids, rows, strict=True)):
+                values = template.copy()
+                values[id_at] = appointment_id
+                for at, key, process in from_row:
                     value = row[key]
-                elif source == "call":
-                    value = extra(None)
-                else:
-                    values.append(extra)
-                    continue
-                values.append(process(value) if process is not None and value is not None
-                              else value)
-            copy.write_row(values)
-    return ids
+                    values[at] = process(value) if process is not None and value is not None \
+                        else value
+                for at, make, process in called:
+                    value = make(None)
+                    values[at] = process(value) if process is not None and value is not None \
+                        else value
+                copy.write_row(values)
+                each(position, appointment_id)
+    finally:
+        event.remove(connection, "before_cursor_execute", refuse)
 
 
 def record_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User | None) -> int:
@@ -335,27 +372,37 @@ def record_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User |
     defaults, ids in the order of ``items``, the same messages with the same keys.
     """
     now = utcnow()
+    by_id = by.id if by is not None else None
+    # An import repeats its addresses and "what to bring" thousands of times: each text is
+    # searched for giveaway words once.
+    words = functools.cache(giveaway)
     rows = []
     for patient, data in items:
         if data.starts_at <= now:
             raise AppointmentError(_l("The appointment must be in the future."), "past")
-        _check(data)
+        _check(data, words)
         external_system, external_id = data.identifier or (None, None)
         rows.append({"patient_id": patient.id, "clinic_id": patient.clinic_id,
-                     "created_by_id": by.id if by is not None else None, "plan_version": 1,
+                     "created_by_id": by_id, "plan_version": 1,
                      "external_system": external_system, "external_id": external_id,
                      **_columns(data)})
     if not rows:
         return 0
-    ids = _bulk_insert(rows)
     rules = rules_for({patient.id for patient, _data in items})
     planner = _Planner(now)
     planned: list[outbox.PlannedMessage] = []
-    for appointment_id, (patient, data), row in zip(ids, items, rows, strict=True):
+
+    def plan(position: int, appointment_id: int) -> None:
+        patient, data = items[position]
+        row = rows[position]
         recorded = _Recorded(appointment_id, patient, patient.clinic, data.starts_at,
                              str(row["address"]), data.meeting, str(row["prepare"]),
                              data.service)
         planned.extend(planner.plan(recorded, rules[patient.id]))  # type: ignore[arg-type]
+
+    for patient in {id(patient): patient for patient, _data in items}.values():
+        planner.prepare(patient)
+    _bulk_insert(rows, plan)
     outbox.insert_planned(planned)
     db.session.commit()
     return len(rows)
