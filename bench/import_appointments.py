@@ -193,9 +193,19 @@ def empty_appointments() -> None:
     db.session.commit()
 
 
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds the PostgreSQL backend ``pid`` has used (user + system, from /proc; the
+    cluster runs on this machine), or None when that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run_phase(app: Any, label: str, files: list[bytes], clinic_id: int, staff_id: int,
               lift: int, profile: bool) -> None:
-    from sqlalchemy import event, func, select
+    from sqlalchemy import event, func, select, text
 
     from server.extensions import db
     from server.models import Appointment, OutboxMessage, User
@@ -211,16 +221,19 @@ def run_phase(app: Any, label: str, files: list[bytes], clinic_id: int, staff_id
     profiler = cProfile.Profile() if profile else None
     with app.test_request_context("/staff/appointments/import", method="POST"):
         by = db.session.get(User, staff_id)
+        backend = int(db.session.scalar(text("SELECT pg_backend_pid()")))
+        server_began = backend_cpu(backend)
         event.listen(db.engine, "before_cursor_execute", counter)
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         with split.timing(), limits_lifted(lift) if lift else contextlib.nullcontext():
             imported = sum(csv_import.import_csv(raw, [clinic_id], by) for raw in files)
         if profiler:
             profiler.disable()
-        total = time.perf_counter() - began
+        total, cpu = time.perf_counter() - began, time.process_time() - cpu_began
         event.remove(db.engine, "before_cursor_execute", counter)
+        server_ended = backend_cpu(backend)
         stored = db.session.scalar(select(func.count()).select_from(Appointment))
         by_purpose = dict(db.session.execute(
             select(OutboxMessage.purpose, func.count()).group_by(OutboxMessage.purpose)).all())
@@ -231,6 +244,10 @@ def run_phase(app: Any, label: str, files: list[bytes], clinic_id: int, staff_id
     print(f"    recording:           {split.seconds:.2f} s (appointments.create_many or "
           "record_many: writing the rows and planning their messages); reading and checking "
           f"the lines {total - split.seconds:.2f} s")
+    server = ("n/a" if server_began is None or server_ended is None
+              else f"{server_ended - server_began:.2f} s")
+    print(f"  CPU used:              this process {cpu:.2f} s, its PostgreSQL backend {server} "
+          "(less sensitive to other work on the machine than the time)")
     print(f"  appointments/s:        {imported / total:,.0f}  ({imported:,} imported, "
           f"{stored:,} stored)")
     print(f"  messages planned:      {planned:,}  (" + ", ".join(
