@@ -1,17 +1,21 @@
 """Helpers shared by the benchmarks in bench/: what the machine is doing, counting SQL
-statements, percentiles, and timed renders through the Flask test client. Figures only;
-nothing here asserts a time."""
+statements, percentiles, timed renders through the Flask test client, and a throwaway
+PostgreSQL cluster. Figures only; nothing here asserts a time."""
 
 from __future__ import annotations
 
 import math
 import os
 import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -45,7 +49,7 @@ class StatementCounter:
     """Counts statements sent to the database, by kind and table (a SQLAlchemy
     ``before_cursor_execute`` listener)."""
 
-    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)",
+    _TABLE = re.compile(r"^\s*(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM|COPY)\s+\"?(\w+)",
                         re.IGNORECASE | re.DOTALL)
 
     def __init__(self) -> None:
@@ -141,3 +145,46 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]], returning: Any = None,
             ids.extend(db.session.scalars(
                 insert(model).returning(returning, sort_by_parameter_order=True), chunk))
     return ids
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster: initdb + pg_ctl in a temporary directory, a unix
+    socket only, no TCP port, one database ``folge_bench`` (``url``). ``stop`` removes it.
+    As root the tools run as the ``postgres`` user through ``runuser`` (initdb refuses root).
+    Not ``durable``: fsync, synchronous_commit and full_page_writes off, as scripts/test.sh."""
+
+    def __init__(self, durable: bool) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                      key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)])
+        found = shutil.which("initdb")
+        if not bins and not found:
+            raise SystemExit("PostgreSQL is not installed (no initdb); install it, e.g. "
+                             "apt-get install postgresql, or pass --database-url")
+        self.bin = bins[-1].parent if bins else Path(found).parent  # type: ignore[arg-type]
+        self.dir = Path(tempfile.mkdtemp(prefix="folge-bench-pg-"))
+        self.as_pg: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root; run it as the postgres user
+            shutil.chown(self.dir, "postgres")
+            self.as_pg = ["runuser", "-u", "postgres", "--"]
+        options = f"-c listen_addresses='' -k {self.dir}"
+        if not durable:  # as scripts/test.sh: a crash of the cluster may lose data
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self.durable = durable
+        self._run("initdb", "-D", str(self.dir / "data"), "-U", "postgres", "-A", "trust",
+                  "-E", "UTF8")
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
+                  "-o", options, "start")
+        self.started = True
+        self._run("createdb", "-h", str(self.dir), "-U", "postgres", "folge_bench")
+        self.url = f"postgresql+psycopg://postgres@/folge_bench?host={self.dir}"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_pg, str(self.bin / tool), *args], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if getattr(self, "started", False):
+            subprocess.run([*self.as_pg, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"),
+                            "-m", "immediate", "stop"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)

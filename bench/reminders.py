@@ -37,7 +37,6 @@ import io
 import os
 import platform
 import pstats
-import re
 import secrets
 import shutil
 import signal
@@ -57,7 +56,7 @@ PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import StatementCounter, load_average  # noqa: E402  (after the path above)
+from bench.common import Cluster, StatementCounter, load_average  # noqa: E402  (after the path above)
 
 WORKERS = 2
 BATCH = 200
@@ -66,49 +65,6 @@ LEASE = 120
 CLINICS = 10
 PROGRESS_EVERY = 10.0
 PLANNING_TARGET = 10.0
-
-
-# -- a throwaway PostgreSQL cluster ------------------------------------------------------
-
-
-class Cluster:
-    """initdb + pg_ctl in a temporary directory; a unix socket only, no TCP port."""
-
-    def __init__(self, durable: bool) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                      key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)])
-        found = shutil.which("initdb")
-        if not bins and not found:
-            raise SystemExit("PostgreSQL is not installed (no initdb); install it, e.g. "
-                             "apt-get install postgresql, or pass --database-url")
-        self.bin = bins[-1].parent if bins else Path(found).parent  # type: ignore[arg-type]
-        self.dir = Path(tempfile.mkdtemp(prefix="folge-bench-pg-"))
-        self.as_pg: list[str] = []
-        if os.geteuid() == 0:  # initdb refuses root; run it as the postgres user
-            shutil.chown(self.dir, "postgres")
-            self.as_pg = ["runuser", "-u", "postgres", "--"]
-        options = f"-c listen_addresses='' -k {self.dir}"
-        if not durable:  # as scripts/test.sh: a crash of the cluster may lose data
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self.durable = durable
-        self._run("initdb", "-D", str(self.dir / "data"), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8")
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
-                  "-o", options, "start")
-        self.started = True
-        self._run("createdb", "-h", str(self.dir), "-U", "postgres", "folge_bench")
-        self.url = f"postgresql+psycopg://postgres@/folge_bench?host={self.dir}"
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_pg, str(self.bin / tool), *args], check=True,
-                       stdout=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if getattr(self, "started", False):
-            subprocess.run([*self.as_pg, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"),
-                            "-m", "immediate", "stop"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # -- setup -------------------------------------------------------------------------------
