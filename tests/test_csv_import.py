@@ -118,3 +118,22 @@ def test_the_page_explains_the_columns_and_its_example_file_imports(
     response = upload(client, example.data.decode())
     assert response.status_code == 302
     assert count(Appointment) == 2
+
+
+def test_a_line_that_gives_the_treatment_away_is_named_not_a_server_error(
+        client: Client, world: World) -> None:
+    """The service refuses texts that tell what the appointment is about; the import names
+    the line like any other mistake and stores nothing."""
+    sign_in_as(client, world.coordinator_a)
+    x = world.patient_x.id
+    content = HEADER + (
+        f"{x},2031-02-03,10:00,30,gp,Legekontoret,in_person,Torget 1,\n"
+        f"{x},2031-02-04,10:00,30,gp,Legekontoret,in_person,LAR-poliklinikken,\n"
+    )
+    response = upload(client, content)
+    assert response.status_code == 200
+    assert "Nothing was imported." in response.text
+    assert "Line 3: Reminders and letters must not tell what the appointment is about" \
+        in response.text
+    assert "Line 2" not in response.text
+    assert count(Appointment) == 0 and count(OutboxMessage) == 0

@@ -173,8 +173,8 @@ def plan_messages(appointment: Appointment, notice: bool = True) -> None:
                                            notice))
 
 
-def _check(data: AppointmentInput,
-           giveaway: Callable[[str], str | None] = giveaway) -> None:
+def check(data: AppointmentInput,
+          giveaway: Callable[[str], str | None] = giveaway) -> None:
     """Refuse what no appointment may hold (the length, the last time to cancel, words that
     would give away the treatment; ``giveaway`` finds those)."""
     if data.duration_minutes <= 0 or data.duration_minutes > 12 * 60:
@@ -203,7 +203,7 @@ def _columns(data: AppointmentInput) -> dict[str, object]:
 
 
 def _apply(appointment: Appointment, data: AppointmentInput) -> None:
-    _check(data)
+    check(data)
     for column, value in _columns(data).items():
         setattr(appointment, column, value)
 
@@ -381,7 +381,7 @@ def record_many(items: list[tuple[PatientProfile, AppointmentInput]], by: User |
     for patient, data in items:
         if data.starts_at <= now:
             raise AppointmentError(_l("The appointment must be in the future."), "past")
-        _check(data, words)
+        check(data, words)
         external_system, external_id = data.identifier or (None, None)
         rows.append({"patient_id": patient.id, "clinic_id": patient.clinic_id,
                      "created_by_id": by_id, "plan_version": 1,
