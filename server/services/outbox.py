@@ -144,12 +144,22 @@ def insert_planned(messages: list[PlannedMessage]) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         naive_now = now.replace(tzinfo=None)
         raw = db.session.connection().connection.driver_connection
+        # Planners share one params dict per appointment and one channel list per patient:
+        # each object is encoded once (keyed by identity; all of them live until the end).
+        encoded: dict[int, str] = {}
+
+        def as_json(value: object) -> str:
+            found = encoded.get(id(value))
+            if found is None:
+                found = encoded[id(value)] = json.dumps(value)
+            return found
+
         with raw.cursor() as cursor, cursor.copy(
                 f"COPY outbox_message ({', '.join(_BULK_COLUMNS)}) FROM STDIN") as copy:
             for m in messages:
                 copy.write_row((
                     m.key, m.purpose.value, m.patient_id, m.appointment_id, m.template,
-                    json.dumps(m.params), json.dumps(m.channels), 0, MessageStatus.PENDING.value,
+                    as_json(m.params), as_json(m.channels), 0, MessageStatus.PENDING.value,
                     m.due_at.astimezone(UTC).replace(tzinfo=None), 0, "", "", "[]", "", "",
                     naive_now,
                 ))
