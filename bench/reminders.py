@@ -220,7 +220,7 @@ def plan(patient_ids: list[int], count: int, chunk: int, preload_settings: bool 
                 duration_minutes=30, service=ServiceKind.CLINIC, service_name="Poliklinikken",
                 meeting=MeetingKind.IN_PERSON, place_name="Poliklinikken",
                 address="Storgata 1, 0155 Oslo", meet_role="sykepleier",
-                prepare="Ta med medisinlisten"))
+                prepare="Ta med legitimasjon"))
             for n in numbers
         ]
         appointments.create_many(items, by=None)
