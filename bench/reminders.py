@@ -65,6 +65,10 @@ POLL = 0.2
 LEASE = 120
 CLINICS = 10
 PROGRESS_EVERY = 10.0
+#: SENT counts at which the workers' memory is sampled (and once more at the end).
+RSS_AT = (1_000, 10_000, 100_000, 300_000)
+#: The backlog at which the claim statements' plans are printed.
+EXPLAIN_AT = 100_000
 PLANNING_TARGET = 10.0
 
 
@@ -249,8 +253,65 @@ def status_counts() -> Counter[str]:
     return Counter({status.value: int(n) for status, n in rows})
 
 
-def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
-    """Run the workers until nothing is pending or sending; returns (seconds, finished)."""
+def memory_of(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the peak resident) of a process, in kB."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                found[name] = int(value.split()[0])
+    return found
+
+
+def sent_by_worker() -> dict[str, int]:
+    """SENT messages per worker name (claimed_by is "<name>:<claim token>")."""
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.models import MessageStatus, OutboxMessage
+
+    name = func.split_part(OutboxMessage.claimed_by, ":", 1)
+    rows = db.session.execute(select(name, func.count()).where(
+        OutboxMessage.status == MessageStatus.SENT).group_by(name)).all()
+    db.session.rollback()
+    return {worker: int(n) for worker, n in rows}
+
+
+class MemorySamples:
+    """The workers' memory when the SENT count first reaches each of RSS_AT (and at the
+    end): flat figures after the first 1,000 mean that nothing accumulates per message."""
+
+    def __init__(self, procs: list[subprocess.Popen[bytes]], total: int) -> None:
+        self.procs = procs
+        self.marks = [n for n in RSS_AT if n < total] + [total]
+        self.rows: list[tuple[int, dict[str, int], list[dict[str, int]]]] = []
+
+    def check(self, sent: int) -> None:
+        if self.marks and sent >= self.marks[0]:
+            while self.marks and sent >= self.marks[0]:
+                self.marks.pop(0)
+            self.rows.append((sent, sent_by_worker(), [memory_of(p.pid) for p in self.procs]))
+
+    def report(self) -> None:
+        print("worker memory (VmRSS now / VmHWM peak, MB, from /proc/<pid>/status), when the "
+              "SENT count reached:")
+        for sent, by_worker, memories in self.rows:
+            print(f"  {sent:>9,} sent: " + "; ".join(
+                f"bench-{n} ({by_worker.get(f'bench-{n}', 0):,} sent) "
+                f"{m.get('VmRSS', 0) / 1024:.1f} / {m.get('VmHWM', 0) / 1024:.1f}"
+                for n, m in enumerate(memories, start=1)))
+        if len(self.rows) >= 2:
+            first, last = self.rows[0][2], self.rows[-1][2]
+            print("  growth from the first sample to the last (VmRSS): " + ", ".join(
+                f"bench-{n} {(b.get('VmRSS', 0) - a.get('VmRSS', 0)) / 1024:+.1f} MB"
+                for n, (a, b) in enumerate(zip(first, last, strict=True), start=1)))
+
+
+def deliver(url: str, log_dir: Path, max_seconds: float, total: int
+            ) -> tuple[float, bool, MemorySamples]:
+    """Run the workers until nothing is pending or sending; returns (seconds, finished,
+    the workers' memory samples)."""
     procs: list[subprocess.Popen[bytes]] = []
     logs = []
     started = time.monotonic()
@@ -264,10 +325,12 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                  "--poll", str(POLL), "--lease", str(LEASE), "--name", f"bench-{n}"],
                 cwd=PROJECT_ROOT, env=worker_env(url), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
+        memory = MemorySamples(procs, total)
         last_report, last_sent = started, status_counts()["sent"]
         while time.monotonic() - started < max_seconds:
             time.sleep(1.0)
             counts = status_counts()
+            memory.check(counts["sent"])
             if counts["pending"] + counts["sending"] == 0:
                 finished = True
                 break
@@ -281,7 +344,7 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                       f"{counts['pending']:,}, sending {counts['sending']:,} "
                       f"({rate:,.0f}/s over the last {now - last_report:.0f} s)", flush=True)
                 last_report, last_sent = now, counts["sent"]
-        return time.monotonic() - started, finished
+        return time.monotonic() - started, finished, memory
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -294,6 +357,32 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                 proc.wait(timeout=5)
         for log in logs:
             log.close()
+
+
+def explain_claims(due: int, planned: int) -> None:
+    """Print the plans of the worker's two claim statements, as a worker sends them, with
+    ``EXPLAIN (ANALYZE, BUFFERS)`` in a transaction that is rolled back (ANALYZE runs the
+    UPDATE). The table is analysed first, as autovacuum would have done by then."""
+    from sqlalchemy import text
+
+    from server.extensions import db
+    from server.models.base import utcnow
+    from server.notify.worker import Worker
+
+    db.session.execute(text("ANALYZE outbox_message"))
+    db.session.commit()
+    worker = Worker(name="bench-explain", batch_size=BATCH, lease=timedelta(seconds=LEASE))
+    print(f"\nthe claim statements' plans at {due:,} due messages ({planned - due:,} more "
+          f"pending, not yet due), batch {BATCH}:")
+    for name, statement in zip(("expired leases", "pending work"),
+                               worker.claim_statements(utcnow(), "bench-explain:0", BATCH),
+                               strict=True):
+        sql = statement.compile(dialect=db.engine.dialect,
+                                compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).scalars().all()
+        db.session.rollback()
+        print(f"  {name}:")
+        print("\n".join(f"    {line}" for line in plan))
 
 
 CHECKS = {
@@ -397,14 +486,25 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
         if args.skip_delivery:
             return
         last = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+        # First EXPLAIN_AT messages are made due (the others stay in the future) and the
+        # claims' plans printed, then all of them.
+        first = select(OutboxMessage.id).where(OutboxMessage.status == MessageStatus.PENDING) \
+            .order_by(OutboxMessage.id).limit(EXPLAIN_AT)
         made_due = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING)
+            update(OutboxMessage).where(OutboxMessage.id.in_(first))
+            .values(due_at=utcnow() - timedelta(seconds=1))
+            .execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        explain_claims(made_due, planned)
+        made_due += db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING,
+                                        OutboxMessage.due_at > utcnow())
             .values(due_at=utcnow() - timedelta(seconds=1))
             .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
         print(f"\ndelivering {made_due:,} due messages with {WORKERS} workers (--batch {BATCH} "
               f"--poll {POLL}), development SMS adapter ...", flush=True)
-        seconds, finished = deliver(url, log_dir, args.max_minutes * 60)
+        seconds, finished, memory = deliver(url, log_dir, args.max_minutes * 60, made_due)
         counts = status_counts()
         span = db.session.execute(select(func.min(OutboxMessage.sent_at),
                                          func.max(OutboxMessage.sent_at))).one()
@@ -421,6 +521,7 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
             print(f"  between the first and last sent_at: {counts['sent'] / steady:,.0f} "
                   f"messages/s over {steady:.1f} s")
         print(f"statuses:                 {dict(sorted(counts.items()))}")
+        memory.report()
         results = {}
         for name, sql in CHECKS.items():
             results[name] = int(db.session.scalar(text(sql), {"last": last, "suffix": ":sms"}) or 0)

@@ -9,14 +9,14 @@ SENDING until the lease ends, then another worker takes them over and sends
 them again with the same idempotency key, so the provider sees each
 (message, channel) once.
 
-A batch is delivered in groups, one transaction each: the group's messages
-are loaded with their patient, user, clinic and appointment in one query,
-their reminder settings and whether their patients have relatives in one
-more, and the outcomes are committed together once the group has taken
-``GROUP_SECONDS`` (or the batch is done). So what the worker read about a
-message is at most about that old when it is handed to the provider (a
-cancellation or a STOPP seen by the next group), and a crash undoes at most
-that much bookkeeping, which the lease and the idempotency keys then repair.
+A batch is delivered in groups of up to ``GROUP_MESSAGES``, one transaction
+each: the group's messages are loaded with their patient, user, clinic and
+appointment in one query, their reminder settings and whether their patients
+have relatives in one more each, and the outcomes are committed together once
+the group is done or has taken ``GROUP_SECONDS``. So what the worker read
+about a message is at most about that old when it is handed to the provider
+(a cancellation or a STOPP is seen by the next group), and a crash undoes at
+most that much bookkeeping, which the lease and the idempotency keys repair.
 With a slow provider a group is a single message, as before.
 """
 
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Update, and_, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
@@ -62,11 +62,23 @@ IMMEDIATE = (MessagePurpose.REPLY, MessagePurpose.PUSH_TEST)
 #: Tries per channel before a temporary failure counts as permanent.
 MAX_ATTEMPTS = 5
 
-#: A group's transaction ends once delivering has taken this long (see the module docstring).
+#: A group (see the module docstring) is at most this many messages, loaded together, and
+#: its transaction ends once delivering them has taken GROUP_SECONDS. Fifty spread the
+#: group's four queries and commit thinly; more would only load rows that wait longer.
+GROUP_MESSAGES = 50
 GROUP_SECONDS = 0.1
 
 #: How often the worker looks for time-based work (see Worker.sweep).
 SWEEP_SECONDS = 300
+
+
+def _literal(status: MessageStatus) -> BindParameter[MessageStatus]:
+    """A status written into the SQL rather than sent as a parameter: PostgreSQL uses a
+    partial index only when it can prove the index's condition from the query, which a
+    parameter does not allow in the generic plan it switches to for a statement that
+    psycopg has prepared."""
+    return bindparam(None, status, type_=OutboxMessage.__table__.c.status.type,
+                     literal_execute=True)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -98,40 +110,48 @@ class Worker:
     def claim(self, now: datetime | None = None) -> list[int]:
         """Take up to ``batch_size`` due messages; returns their ids in due order. Commits.
 
-        Expired leases and pending work are separate queries, each served by its own
+        Expired leases and pending work are separate statements, each served by its own
         partial index (see OutboxMessage): one ``OR`` of the two made PostgreSQL read
-        and sort the whole backlog on every claim.
+        and sort the whole backlog on every claim. Expired leases go first: they were
+        due before anything still pending.
         """
         now = now or utcnow()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"
-        expired = and_(OutboxMessage.status == MessageStatus.SENDING,
-                       OutboxMessage.lease_until < now)
-        pending = and_(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.due_at <= now)
-        claimed = self._take(expired, (OutboxMessage.lease_until, OutboxMessage.id),
-                             self.batch_size, now, token)
+        expired, pending = self.claim_statements(now, token, self.batch_size)
+        claimed = list(db.session.execute(expired))
         if len(claimed) < self.batch_size:
-            claimed += self._take(pending, (OutboxMessage.due_at, OutboxMessage.id),
-                                  self.batch_size - len(claimed), now, token)
+            claimed += db.session.execute(
+                self.claim_statements(now, token, self.batch_size - len(claimed))[1])
         db.session.commit()
         return [message_id for _, message_id in sorted(claimed)]
 
-    def _take(self, due: ColumnElement[bool], order: tuple[Any, ...], limit: int,
-              now: datetime, token: str) -> list[tuple[datetime, int]]:
-        """Mark up to ``limit`` messages matching ``due`` as ours; returns (due_at, id).
-
-        One statement: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
-        LOCKED) AND <due> RETURNING``. The repeated condition makes the UPDATE
+    def claim_statements(self, now: datetime, token: str, limit: int
+                         ) -> tuple[Update, Update]:
+        """The two claims, expired leases and pending work, as statements (the benchmark
+        prints their plans). Each marks up to ``limit`` messages as ours and returns their
+        (due_at, id): ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
+        AND <due> RETURNING``, one round trip. The repeated condition makes the UPDATE
         conditional where there are no row locks (SQLite, whose writers take turns).
         """
+        return (
+            self._claim(and_(OutboxMessage.status == _literal(MessageStatus.SENDING),
+                             OutboxMessage.lease_until < now),
+                        (OutboxMessage.lease_until, OutboxMessage.id), limit, now, token),
+            self._claim(and_(OutboxMessage.status == _literal(MessageStatus.PENDING),
+                             OutboxMessage.due_at <= now),
+                        (OutboxMessage.due_at, OutboxMessage.id), limit, now, token),
+        )
+
+    def _claim(self, due: ColumnElement[bool], order: tuple[Any, ...], limit: int,
+               now: datetime, token: str) -> Update:
         candidates = select(OutboxMessage.id).where(due).order_by(*order).limit(limit)
         if db.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
-        rows = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(candidates), due)
-            .values(status=MessageStatus.SENDING, lease_until=now + self.lease, claimed_by=token)
-            .returning(OutboxMessage.due_at, OutboxMessage.id)
-            .execution_options(synchronize_session=False))
-        return [(due_at, message_id) for due_at, message_id in rows]
+        return (update(OutboxMessage).where(OutboxMessage.id.in_(candidates), due)
+                .values(status=MessageStatus.SENDING, lease_until=now + self.lease,
+                        claimed_by=token)
+                .returning(OutboxMessage.due_at, OutboxMessage.id)
+                .execution_options(synchronize_session=False))
 
     # -- delivering -------------------------------------------------------------
     def _load(self, message_ids: list[int]) -> _Group:
@@ -196,7 +216,7 @@ class Worker:
         remaining = list(message_ids)
         alone = False  # after a failed group: one message per transaction for the rest
         while remaining:
-            wanted = remaining[:1] if alone else remaining
+            wanted = remaining[:1 if alone else GROUP_MESSAGES]
             group = self._load(wanted)
             loaded = {message.id for message in group.messages}
             # Those not loaded are no longer being sent (by anyone): nothing to do for them.
