@@ -129,8 +129,9 @@ class Worker:
                          ) -> tuple[Update, Update]:
         """The two claims, expired leases and pending work, as statements (the benchmark
         prints their plans). Each marks up to ``limit`` messages as ours and returns their
-        (due_at, id): ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
-        AND <due> RETURNING``, one round trip. The repeated condition makes the UPDATE
+        (due_at, id): ``WITH claimable AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE
+        SKIP LOCKED) UPDATE ... WHERE id IN (SELECT id FROM claimable) AND <due>
+        RETURNING``, one round trip. The repeated condition makes the UPDATE
         conditional where there are no row locks (SQLite, whose writers take turns).
         """
         return (
@@ -147,7 +148,11 @@ class Worker:
         candidates = select(OutboxMessage.id).where(due).order_by(*order).limit(limit)
         if db.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
-        return (update(OutboxMessage).where(OutboxMessage.id.in_(candidates), due)
+        # A MATERIALIZED CTE runs once. As a plain IN (subquery), PostgreSQL may run the
+        # subquery again for each row of a nested loop, and with SKIP LOCKED each run
+        # picks other rows: a claim of n took more than n messages.
+        chosen = candidates.cte("claimable").prefix_with("MATERIALIZED")
+        return (update(OutboxMessage).where(OutboxMessage.id.in_(select(chosen.c.id)), due)
                 .values(status=MessageStatus.SENDING, lease_until=now + self.lease,
                         claimed_by=token)
                 .returning(OutboxMessage.due_at, OutboxMessage.id)
