@@ -417,7 +417,7 @@ LOST_CHECKS = tuple(CHECKS)[4:6]
 
 
 def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
-    from sqlalchemy import event, func, select, text, update
+    from sqlalchemy import case, event, func, select, text, update
 
     from server import create_app
     from server.cli import run_migrations
@@ -486,22 +486,25 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
         if args.skip_delivery:
             return
         last = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
-        # First EXPLAIN_AT messages are made due (the others stay in the future) and the
-        # claims' plans printed, then all of them.
-        first = select(OutboxMessage.id).where(OutboxMessage.status == MessageStatus.PENDING) \
-            .order_by(OutboxMessage.id).limit(EXPLAIN_AT)
-        made_due = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(first))
-            .values(due_at=utcnow() - timedelta(seconds=1))
-            .execution_options(synchronize_session=False)).rowcount
+        # First EXPLAIN_AT messages are due (the others wait a day; the notices were due
+        # from the start) and the claims' plans printed, then all of them.
+        pending = OutboxMessage.status == MessageStatus.PENDING
+        cut = db.session.scalar(select(OutboxMessage.id).where(pending).order_by(
+            OutboxMessage.id).offset(min(EXPLAIN_AT, planned) - 1).limit(1))
+        now = utcnow()
+        db.session.execute(
+            update(OutboxMessage).where(pending)
+            .values(due_at=case((OutboxMessage.id <= cut, now - timedelta(seconds=1)),
+                                else_=now + timedelta(days=1)))
+            .execution_options(synchronize_session=False))
         db.session.commit()
-        explain_claims(made_due, planned)
-        made_due += db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING,
-                                        OutboxMessage.due_at > utcnow())
+        explain_claims(min(EXPLAIN_AT, planned), planned)
+        db.session.execute(
+            update(OutboxMessage).where(pending, OutboxMessage.due_at > utcnow())
             .values(due_at=utcnow() - timedelta(seconds=1))
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         db.session.commit()
+        made_due = db.session.scalar(select(func.count()).where(pending)) or 0
         print(f"\ndelivering {made_due:,} due messages with {WORKERS} workers (--batch {BATCH} "
               f"--poll {POLL}), development SMS adapter ...", flush=True)
         seconds, finished, memory = deliver(url, log_dir, args.max_minutes * 60, made_due)
