@@ -161,7 +161,7 @@ class Worker:
     # -- delivering -------------------------------------------------------------
     def _load(self, message_ids: list[int]) -> _Group:
         """The messages still being sent among ``message_ids``, in due order, with what
-        delivering them reads: four queries whatever the number of messages."""
+        delivering them reads: three queries at most, whatever the number of messages."""
         from server.services.appointments import rules_for
 
         messages = list(db.session.scalars(
