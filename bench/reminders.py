@@ -16,16 +16,23 @@ must be a throwaway one whose outbox is empty: it is migrated and filled.
    of ``--chunk`` appointments, one call and one commit per chunk, as a CSV
    import does. Every SQL statement sent during planning is counted with a
    ``before_cursor_execute`` listener (a multi-row INSERT page counts once).
-3. Delivery: every pending message is made due now (one UPDATE), and two
-   ``flask worker`` processes (``--batch 200 --poll 0.2``) deliver them
-   through the development SMS adapter, which stores each SMS in ``dev_sms``
-   in the same transaction as the "sent" mark, under a unique key.
-4. Checks: duplicates (a key in dev_sms more than once, a message with more
+3. The claim's plans: the first 100,000 messages (by id) are made due and the
+   rest a day away, the table is vacuumed and analysed, and the worker's two claim
+   statements (expired leases, pending work) are shown with ``EXPLAIN
+   (ANALYZE, BUFFERS)`` in a transaction that is rolled back.
+4. Delivery: every pending message is made due now, and two ``flask worker``
+   processes (``--batch 200 --poll 0.2``) deliver them through the
+   development SMS adapter, which stores each SMS in ``dev_sms`` in the same
+   transaction as the "sent" mark, under a unique key. Each worker's VmRSS and
+   VmHWM (``/proc/<pid>/status``) are sampled when the SENT count first reaches
+   1,000, 10,000, 100,000 and at the end (300,000 by default).
+5. Checks: duplicates (a key in dev_sms more than once, a message with more
    than one dev_sms row or more than one "sent" event) and lost messages (a
    due message not SENT, a SENT message without its dev_sms row).
 
 It prints figures and asserts nothing. Targets: planning under 10 seconds,
-duplicates 0, lost 0.
+delivery at least 1,000 messages a second, duplicates 0, lost 0, worker memory
+flat after the first 1,000 messages.
 """
 
 from __future__ import annotations
@@ -64,6 +71,10 @@ POLL = 0.2
 LEASE = 120
 CLINICS = 10
 PROGRESS_EVERY = 10.0
+#: SENT counts at which the workers' memory is sampled (and once more at the end).
+RSS_AT = (1_000, 10_000, 100_000, 300_000)
+#: The backlog at which the claim statements' plans are printed.
+EXPLAIN_AT = 100_000
 PLANNING_TARGET = 10.0
 
 
@@ -176,7 +187,7 @@ def plan(patient_ids: list[int], count: int, chunk: int, preload_settings: bool 
                 duration_minutes=30, service=ServiceKind.CLINIC, service_name="Poliklinikken",
                 meeting=MeetingKind.IN_PERSON, place_name="Poliklinikken",
                 address="Storgata 1, 0155 Oslo", meet_role="sykepleier",
-                prepare="Ta med medisinlisten"))
+                prepare="Ta med legitimasjon"))
             for n in numbers
         ]
         appointments.create_many(items, by=None)
@@ -205,8 +216,65 @@ def status_counts() -> Counter[str]:
     return Counter({status.value: int(n) for status, n in rows})
 
 
-def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
-    """Run the workers until nothing is pending or sending; returns (seconds, finished)."""
+def memory_of(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the peak resident) of a process, in kB."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                found[name] = int(value.split()[0])
+    return found
+
+
+def sent_by_worker() -> dict[str, int]:
+    """SENT messages per worker name (claimed_by is "<name>:<claim token>")."""
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.models import MessageStatus, OutboxMessage
+
+    name = func.split_part(OutboxMessage.claimed_by, ":", 1)
+    rows = db.session.execute(select(name, func.count()).where(
+        OutboxMessage.status == MessageStatus.SENT).group_by(name)).all()
+    db.session.rollback()
+    return {worker: int(n) for worker, n in rows}
+
+
+class MemorySamples:
+    """The workers' memory when the SENT count first reaches each of RSS_AT (and at the
+    end): flat figures after the first 1,000 mean that nothing accumulates per message."""
+
+    def __init__(self, procs: list[subprocess.Popen[bytes]], total: int) -> None:
+        self.procs = procs
+        self.marks = [n for n in RSS_AT if n < total] + [total]
+        self.rows: list[tuple[int, dict[str, int], list[dict[str, int]]]] = []
+
+    def check(self, sent: int) -> None:
+        if self.marks and sent >= self.marks[0]:
+            while self.marks and sent >= self.marks[0]:
+                self.marks.pop(0)
+            self.rows.append((sent, sent_by_worker(), [memory_of(p.pid) for p in self.procs]))
+
+    def report(self) -> None:
+        print("worker memory (VmRSS now / VmHWM peak, MB, from /proc/<pid>/status), when the "
+              "SENT count reached:")
+        for sent, by_worker, memories in self.rows:
+            print(f"  {sent:>9,} sent: " + "; ".join(
+                f"bench-{n} ({by_worker.get(f'bench-{n}', 0):,} sent) "
+                f"{m.get('VmRSS', 0) / 1024:.1f} / {m.get('VmHWM', 0) / 1024:.1f}"
+                for n, m in enumerate(memories, start=1)))
+        if len(self.rows) >= 2:
+            first, last = self.rows[0][2], self.rows[-1][2]
+            print("  growth from the first sample to the last (VmRSS): " + ", ".join(
+                f"bench-{n} {(b.get('VmRSS', 0) - a.get('VmRSS', 0)) / 1024:+.1f} MB"
+                for n, (a, b) in enumerate(zip(first, last, strict=True), start=1)))
+
+
+def deliver(url: str, log_dir: Path, max_seconds: float, total: int
+            ) -> tuple[float, bool, MemorySamples]:
+    """Run the workers until nothing is pending or sending; returns (seconds, finished,
+    the workers' memory samples)."""
     procs: list[subprocess.Popen[bytes]] = []
     logs = []
     started = time.monotonic()
@@ -220,10 +288,12 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                  "--poll", str(POLL), "--lease", str(LEASE), "--name", f"bench-{n}"],
                 cwd=PROJECT_ROOT, env=worker_env(url), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
+        memory = MemorySamples(procs, total)
         last_report, last_sent = started, status_counts()["sent"]
         while time.monotonic() - started < max_seconds:
             time.sleep(1.0)
             counts = status_counts()
+            memory.check(counts["sent"])
             if counts["pending"] + counts["sending"] == 0:
                 finished = True
                 break
@@ -237,7 +307,7 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                       f"{counts['pending']:,}, sending {counts['sending']:,} "
                       f"({rate:,.0f}/s over the last {now - last_report:.0f} s)", flush=True)
                 last_report, last_sent = now, counts["sent"]
-        return time.monotonic() - started, finished
+        return time.monotonic() - started, finished, memory
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -250,6 +320,34 @@ def deliver(url: str, log_dir: Path, max_seconds: float) -> tuple[float, bool]:
                 proc.wait(timeout=5)
         for log in logs:
             log.close()
+
+
+def explain_claims(due: int, planned: int) -> None:
+    """Print the plans of the worker's two claim statements, as a worker sends them, with
+    ``EXPLAIN (ANALYZE, BUFFERS)`` in a transaction that is rolled back (ANALYZE runs the
+    UPDATE). The table is vacuumed and analysed first, as autovacuum would have done by
+    then: right after the bench's mass UPDATEs the first claim would step over the old row
+    versions' index entries (some 80 ms once), which says nothing about the claim."""
+    from sqlalchemy import text
+
+    from server.extensions import db
+    from server.models.base import utcnow
+    from server.notify.worker import Worker
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE) outbox_message"))
+    worker = Worker(name="bench-explain", batch_size=BATCH, lease=timedelta(seconds=LEASE))
+    print(f"\nthe claim statements' plans at {due:,} due messages ({planned - due:,} more "
+          f"pending, not yet due), batch {BATCH}:")
+    for name, statement in zip(("expired leases", "pending work"),
+                               worker.claim_statements(utcnow(), "bench-explain:0", BATCH),
+                               strict=True):
+        sql = statement.compile(dialect=db.engine.dialect,
+                                compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).scalars().all()
+        db.session.rollback()
+        print(f"  {name}:")
+        print("\n".join(f"    {line}" for line in plan))
 
 
 CHECKS = {
@@ -284,7 +382,7 @@ LOST_CHECKS = tuple(CHECKS)[4:6]
 
 
 def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
-    from sqlalchemy import event, func, select, text, update
+    from sqlalchemy import case, event, func, select, text, update
 
     from server import create_app
     from server.cli import run_migrations
@@ -353,14 +451,28 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
         if args.skip_delivery:
             return
         last = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
-        made_due = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING)
-            .values(due_at=utcnow() - timedelta(seconds=1))
-            .execution_options(synchronize_session=False)).rowcount
+        # First EXPLAIN_AT messages are due (the others wait a day; the notices were due
+        # from the start) and the claims' plans printed, then all of them.
+        pending = OutboxMessage.status == MessageStatus.PENDING
+        cut = db.session.scalar(select(OutboxMessage.id).where(pending).order_by(
+            OutboxMessage.id).offset(min(EXPLAIN_AT, planned) - 1).limit(1))
+        now = utcnow()
+        db.session.execute(
+            update(OutboxMessage).where(pending)
+            .values(due_at=case((OutboxMessage.id <= cut, now - timedelta(seconds=1)),
+                                else_=now + timedelta(days=1)))
+            .execution_options(synchronize_session=False))
         db.session.commit()
+        explain_claims(min(EXPLAIN_AT, planned), planned)
+        db.session.execute(
+            update(OutboxMessage).where(pending, OutboxMessage.due_at > utcnow())
+            .values(due_at=utcnow() - timedelta(seconds=1))
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        made_due = db.session.scalar(select(func.count()).where(pending)) or 0
         print(f"\ndelivering {made_due:,} due messages with {WORKERS} workers (--batch {BATCH} "
               f"--poll {POLL}), development SMS adapter ...", flush=True)
-        seconds, finished = deliver(url, log_dir, args.max_minutes * 60)
+        seconds, finished, memory = deliver(url, log_dir, args.max_minutes * 60, made_due)
         counts = status_counts()
         span = db.session.execute(select(func.min(OutboxMessage.sent_at),
                                          func.max(OutboxMessage.sent_at))).one()
@@ -377,6 +489,7 @@ def run(url: str, args: argparse.Namespace, log_dir: Path) -> None:
             print(f"  between the first and last sent_at: {counts['sent'] / steady:,.0f} "
                   f"messages/s over {steady:.1f} s")
         print(f"statuses:                 {dict(sorted(counts.items()))}")
+        memory.report()
         results = {}
         for name, sql in CHECKS.items():
             results[name] = int(db.session.scalar(text(sql), {"last": last, "suffix": ":sms"}) or 0)

@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -58,6 +58,16 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_message_due", "status", "due_at"),
         Index("ix_outbox_message_appointment", "appointment_id"),
+        # The worker's claims (server/notify/worker.py), one index per query. Partial, so
+        # that they hold only the work still to do: the sent history, which grows without
+        # end, is not in them, and the pending one is read in claim order (due_at, id) up
+        # to the batch size instead of sorting every due message.
+        Index("ix_outbox_message_pending_due", "due_at", "id",
+              postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_outbox_message_sending_lease", "lease_until",
+              postgresql_where=text("status = 'sending'"),
+              sqlite_where=text("status = 'sending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
