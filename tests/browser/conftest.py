@@ -43,6 +43,28 @@ TIMEOUT_MS = 10_000
 
 # -- the live server -----------------------------------------------------------
 
+def _read_at_once(file: Any, block_size: int = 8192) -> list[bytes]:
+    """``wsgi.file_wrapper`` for the test server: the file is read and closed at once.
+
+    Werkzeug's development server does not close a response when the browser drops the
+    connection half-way (Chromium cancels an icon or a precache fetch now and then), so a
+    streamed file stayed open until garbage collection, and its ResourceWarning failed
+    whichever test came next. gunicorn closes responses; this is for the test server."""
+    try:
+        return [file.read()]
+    finally:
+        file.close()
+
+
+def files_read_at_once(app: Any) -> Any:
+    """``app`` with files served through _read_at_once (send_file and WhiteNoise use it)."""
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.file_wrapper"] = _read_at_once
+        return app(environ, start_response)
+
+    return wrapped
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve this test's app on a free port; yield the base URL.
@@ -52,7 +74,7 @@ def live_server(app: Flask) -> Iterator[str]:
     workers and passkeys work over plain HTTP. Chromium maps localhost to the
     loopback addresses itself (no DNS) and falls back from ::1 to 127.0.0.1.
     """
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, files_read_at_once(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

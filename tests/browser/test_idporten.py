@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from server.config import OidcSettings
 from server.extensions import db
 from server.national_id import oidc, pid
-from tests.browser.conftest import choose_language
+from tests.browser.conftest import choose_language, files_read_at_once
 from tests.conftest import World
 from tests.oidc_provider import RunningProvider, free_port, openid_provider
 
@@ -50,7 +50,7 @@ def config_overrides(provider: RunningProvider) -> dict[str, Any]:
 @pytest.fixture
 def live_server(app: Flask, app_port: int) -> Iterator[str]:
     """The app on the port the provider knows as its redirect address."""
-    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    server = make_server("127.0.0.1", app_port, files_read_at_once(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
