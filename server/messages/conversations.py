@@ -214,13 +214,6 @@ def unread_by_patient(patient_id: int) -> list[ColumnElement[bool]]:
             ConversationMessage.read_at.is_(None), ConversationMessage.withdrawn_at.is_(None)]
 
 
-def unread_for_patient(patient: PatientProfile) -> int:
-    """Answers from the team the patient has not opened yet."""
-    return db.session.scalar(
-        select(func.count(ConversationMessage.id)).join(Conversation)
-        .where(*unread_by_patient(patient.id))) or 0
-
-
 def existing(author: User, client_key: str | None) -> ConversationMessage | None:
     if not client_key:
         return None

@@ -198,8 +198,3 @@ def home_for(patient: PatientProfile) -> Home:
     ]
     return Home(next_appointment=next((a for a in upcoming if not a.is_cancelled), None),
                 items=sorted(found, key=lambda item: not item.soon))
-
-
-def items_for(patient: PatientProfile) -> list[Item]:
-    """Everything new or waiting for the patient, soonest first."""
-    return home_for(patient).items

@@ -154,15 +154,6 @@ def open_count_query(clinic_ids: list[int] | BindParameter[list[int]],
         WorkItem.clinic_id.in_(clinic_ids), WorkItem.status == WorkStatus.OPEN, *conditions)
 
 
-def open_counts(clinic_ids: list[int]) -> dict[WorkKind, int]:
-    """Open items by kind, in one query."""
-    rows = db.session.execute(
-        select(WorkItem.kind, func.count()).where(WorkItem.clinic_id.in_(clinic_ids),
-                                                  WorkItem.status == WorkStatus.OPEN)
-        .group_by(WorkItem.kind))
-    return {kind: count for kind, count in rows}
-
-
 def mine_count(clinic_ids: list[int], me: User) -> int:
     return db.session.scalar(open_count_query(clinic_ids, WorkItem.assigned_to_id == me.id)) or 0
 
