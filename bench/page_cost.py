@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="",
                         help="a throwaway database to migrate and fill with the demo data "
                              "(default: a temporary SQLite file)")
+    parser.add_argument("--top", type=int, default=0,
+                        help="also print, per page, the N functions with the most time of "
+                             "their own and the N with the most time below them (cProfile)")
     args = parser.parse_args(argv)
     requests = min(max(args.requests, 10), 100_000)
 
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             data_keys=(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode(),),
             ratelimit_storage_uri="memory://"))
         counter = StatementCounter()
+        profiles: list[tuple[str, cProfile.Profile]] = []
         tokens = {}
         with app.app_context():
             demo.seed()
@@ -104,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                 client.get(path)
             profile.disable()
             calls = pstats.Stats(profile).total_calls / PROFILED  # type: ignore[attr-defined]
+            if args.top > 0:
+                profiles.append((label, profile))
             times = []
             for _ in range(requests):
                 began = time.process_time()
@@ -115,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(response.data) / 1024:>7.1f}")
         print("statements: sent for one request after the warm-up; calls: Python function "
               f"calls per request (cProfile over {PROFILED}); CPU: this process's time")
+        for label, profile in profiles:
+            for order in ("tottime", "cumulative"):
+                print(f"\n{label}: the {args.top} functions with the most {order} "
+                      f"(over {PROFILED} requests)")
+                pstats.Stats(profile, stream=sys.stdout).sort_stats(order).print_stats(args.top)
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -66,7 +66,8 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient_profile.id"), index=True)
     #: The clinic that recorded the appointment and follows it up.
-    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    #: Indexed by ix_appointment_clinic_start, whose first column it is.
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
     service: Mapped[ServiceKind] = mapped_column(enum_column(ServiceKind, "service_kind"))
     #: Name of the service as the patient knows it, e.g. "Legekontoret på Torget".
     service_name: Mapped[str] = mapped_column(String(200))

@@ -56,7 +56,6 @@ class MessageStatus(enum.Enum):
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_outbox_message_due", "status", "due_at"),
         Index("ix_outbox_message_appointment", "appointment_id"),
         # The worker's claims (server/notify/worker.py), one index per query. Partial, so
         # that they hold only the work still to do: the sent history, which grows without
@@ -68,6 +67,15 @@ class OutboxMessage(Base):
         Index("ix_outbox_message_sending_lease", "lease_until",
               postgresql_where=text("status = 'sending'"),
               sqlite_where=text("status = 'sending'")),
+        # The letters waiting to be printed (server/services/letters.py), oldest first.
+        Index("ix_outbox_message_letter_queue", "sent_at", "id",
+              postgresql_where=text("status = 'letter_queued'"),
+              sqlite_where=text("status = 'letter_queued'")),
+        # Delivery reports name the provider's id; most rows (everything not yet sent, every
+        # push and letter) have none, and an import should not index 250,000 NULLs.
+        Index("ix_outbox_message_provider_message_id", "provider_message_id",
+              postgresql_where=text("provider_message_id IS NOT NULL"),
+              sqlite_where=text("provider_message_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +103,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     #: A log of what happened, for staff: [{"at": ..., "channel": ..., "event": ...}].
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    provider_message_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(120))
     #: Latest delivery status reported by the provider (delivered, undelivered ...).
     delivery_status: Mapped[str] = mapped_column(String(32), default="")
     #: The number or address used on the channel that succeeded, for matching replies.

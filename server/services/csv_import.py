@@ -177,8 +177,9 @@ def import_csv(raw: bytes, clinic_ids: list[int], by: User) -> int:
             errors.append(RowError(number, message))
     if errors:
         raise ImportRejected(errors)
+    now = utcnow()
     past = [RowError(number, _("The appointment must be in the future."))
-            for number, _patient, data in parsed if data.starts_at <= utcnow()]
+            for number, _patient, data in parsed if data.starts_at <= now]
     if past:
         raise ImportRejected(past)
     try:
