@@ -588,8 +588,12 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         cookie_name, cookie, staff_cookie = prepare_database(url, secret_key)
         env = server_env(secret_key, url)
+        # The app's own /healthz (no session, no query, no template) shows what Følge's
+        # middleware costs before any page work: security headers, the request hooks,
+        # whitenoise. A page can be no faster than that.
         targets = [(f"signed-in home {HOME_PATH}", HOME_PATH, cookie, DEMO_NAME.encode()),
-                   *((label, path, staff_cookie, marker) for label, path, marker in STAFF_PAGES)]
+                   *((label, path, staff_cookie, marker) for label, path, marker in STAFF_PAGES),
+                   ("Følge /healthz (the floor)", "/healthz", "", b"ok")]
 
         results: list[LoadResult] = []
         wrk_results: list[WrkResult | None] = []

@@ -228,3 +228,23 @@ def test_the_worker_loop_survives_a_database_hiccup(world: World,
     monkeypatch.setattr("signal.signal", lambda *args: None)
     worker.run(poll_seconds=0.01)
     assert calls == ["call", "call"]
+
+
+def test_the_development_adapter_keeps_one_sms_per_key(app: Any) -> None:
+    """The development SMS adapter (FOLGE_SMS_PROVIDER=dev, the benchmarks' provider):
+    a second send with the same key returns the first message instead of storing another;
+    sends without a key (sign-in codes) are each kept."""
+    from server.models import DevSms
+    from server.notify.sms import DevSmsProvider
+
+    provider = DevSmsProvider()
+    first = provider.send("+4791234567", "Hei", idempotency_key="reminder:1:v1:evening")
+    again = provider.send("+4791234567", "Hei igjen", idempotency_key="reminder:1:v1:evening")
+    assert again == first and first.provider_id.startswith("dev-")
+    provider.send("+4791234567", "Kode 1")
+    provider.send("+4791234567", "Kode 2")
+    db.session.commit()
+    kept = db.session.execute(select(DevSms.idempotency_key, DevSms.body)
+                              .order_by(DevSms.id)).all()
+    assert [tuple(row) for row in kept] == [("reminder:1:v1:evening", "Hei"), (None, "Kode 1"),
+                                            (None, "Kode 2")]
