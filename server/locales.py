@@ -38,6 +38,9 @@ def install_template_gettext(app: Any) -> None:
     rendered during a staff request) still gets its own catalog."""
     from flask import g, has_app_context
     from flask_babel import get_locale, get_translations
+    from jinja2 import pass_context
+    from jinja2.runtime import Context
+    from markupsafe import Markup
 
     def catalog() -> Any:
         if not has_app_context():
@@ -56,3 +59,26 @@ def install_template_gettext(app: Any) -> None:
         npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+    # What Jinja's "newstyle" gettext does (escape when autoescaping, then always format
+    # with the variables, so "%%" is how a template writes "%"), in one call: Jinja's own
+    # ``_`` resolves ``gettext`` and calls it through ``Context.call``, which calls the
+    # function above through ``Context.call`` again, each call inspecting its callee. With a
+    # hundred strings on a staff page that was a tenth of the page's time.
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = catalog().ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (a catalog string, trusted as Jinja trusts it)
+        return text % variables  # type: ignore[no-any-return]
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any
+                 ) -> str:
+        variables.setdefault("num", n)
+        text = catalog().ungettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (a catalog string, trusted as Jinja trusts it)
+        return text % variables  # type: ignore[no-any-return]
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)

@@ -145,3 +145,27 @@ def test_templates_translate_in_the_forced_language_and_back(app: Flask) -> None
                 forced = render_template_string("{{ ngettext('%(num)d gap', '%(num)d gaps', 2) }}")
                 assert forced == "2 hol"
         assert render_template_string("{{ _('Sign out') }}") == "Sign out"
+
+
+def test_template_gettext_escapes_its_values_and_formats_like_jinja(app: Flask) -> None:
+    """server/locales.py calls the catalog directly instead of through Jinja's two layers;
+    what a template gets must stay what Jinja's newstyle gettext gives: the translated text
+    trusted, the values escaped, "%%" for a percent sign, ``num`` for ngettext."""
+    from flask import render_template_string
+
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        hello = render_template_string("{{ _('Hello, %(name)s', name=who) }}",
+                                       who="<b>Kari</b> & Ola")
+        assert hello == "Hei, &lt;b&gt;Kari&lt;/b&gt; &amp; Ola"
+        assert render_template_string("{{ _('100%% sure') }}") == "100% sure"
+        # The text itself is trusted (a string not in the catalog comes back as it is).
+        assert render_template_string("{{ _('<em>Not</em> %(what)s', what='<i>') }}") == \
+            "<em>Not</em> &lt;i&gt;"
+        assert render_template_string("{{ gettext('Sign out') }}") == "Logg ut"
+        assert render_template_string(
+            "{{ ngettext('%(num)d gap', '%(num)d gaps', n) }}", n=3) == "3 hull"
+        # With autoescaping off ({% autoescape false %}, as for a plain-text body) the
+        # values go in as they are.
+        assert render_template_string(
+            "{% autoescape false %}{{ _('Hello, %(name)s', name='<b>') }}{% endautoescape %}"
+        ) == "Hei, <b>"
