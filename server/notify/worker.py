@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, ColumnElement, Update, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Update, and_, select, update
 from sqlalchemy.orm import joinedload
 
 from server.extensions import db
@@ -51,7 +51,7 @@ from server.models import (
 from server.models.base import utcnow
 from server.notify.channels import ChannelUnavailable, deliver
 from server.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
-from server.services.outbox import INSTANT
+from server.services.outbox import INSTANT, status_literal
 from server.services.reminder_plan import ReminderRule, end_of_quiet, in_quiet_hours
 
 log = logging.getLogger("folge.worker")
@@ -70,15 +70,6 @@ GROUP_SECONDS = 0.1
 
 #: How often the worker looks for time-based work (see Worker.sweep).
 SWEEP_SECONDS = 300
-
-
-def _literal(status: MessageStatus) -> BindParameter[MessageStatus]:
-    """A status written into the SQL rather than sent as a parameter: PostgreSQL uses a
-    partial index only when it can prove the index's condition from the query, which a
-    parameter does not allow in the generic plan it switches to for a statement that
-    psycopg has prepared."""
-    return bindparam(None, status, type_=OutboxMessage.__table__.c.status.type,
-                     literal_execute=True)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -135,10 +126,10 @@ class Worker:
         conditional where there are no row locks (SQLite, whose writers take turns).
         """
         return (
-            self._claim(and_(OutboxMessage.status == _literal(MessageStatus.SENDING),
+            self._claim(and_(OutboxMessage.status == status_literal(MessageStatus.SENDING),
                              OutboxMessage.lease_until < now),
                         (OutboxMessage.lease_until, OutboxMessage.id), limit, now, token),
-            self._claim(and_(OutboxMessage.status == _literal(MessageStatus.PENDING),
+            self._claim(and_(OutboxMessage.status == status_literal(MessageStatus.PENDING),
                              OutboxMessage.due_at <= now),
                         (OutboxMessage.due_at, OutboxMessage.id), limit, now, token),
         )

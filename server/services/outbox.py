@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, insert, select, update
+from sqlalchemy import JSON, BindParameter, Column, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 
 from server.extensions import db
@@ -124,6 +124,16 @@ class PlannedMessage:
     params: dict[str, Any]
     channels: list[str]
     due_at: datetime
+
+
+def status_literal(status: MessageStatus) -> BindParameter[MessageStatus]:
+    """A status written into the SQL rather than sent as a parameter, for the queries that
+    the partial indexes by status serve (the worker's claims, the letter queue): a database
+    uses a partial index only when it can prove the index's condition from the query, which
+    a parameter does not allow (SQLite never; PostgreSQL not in the generic plan it switches
+    to for a statement psycopg has prepared)."""
+    return bindparam(None, status, type_=OutboxMessage.__table__.c.status.type,
+                     literal_execute=True)
 
 
 #: Every column ``insert_planned`` writes; the others keep their database defaults (NULL).
