@@ -4,6 +4,7 @@ PostgreSQL cluster. Figures only; nothing here asserts a time."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -13,7 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,27 @@ class Cluster:
                             "-m", "immediate", "stop"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def timed_calls(targets: list[tuple[Any, str]], add: Callable[[float], None]) -> Iterator[None]:
+    """While open, each function ``getattr(owner, name)`` of ``targets`` is replaced by one
+    that passes the seconds spent in it to ``add``; the originals are put back after."""
+    originals = [(owner, name, getattr(owner, name)) for owner, name in targets]
+
+    def timed(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                add(time.perf_counter() - began)
+        return wrapper
+
+    for owner, name, function in originals:
+        setattr(owner, name, timed(function))
+    try:
+        yield
+    finally:
+        for owner, name, function in originals:
+            setattr(owner, name, function)

@@ -55,7 +55,13 @@ PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import Cluster, StatementCounter, load_average, version  # noqa: E402
+from bench.common import (  # noqa: E402
+    Cluster,
+    StatementCounter,
+    load_average,
+    timed_calls,
+    version,
+)
 
 TARGET = 10.0
 HEADER = ("patient,date,time,duration,service,service_name,meeting,place_name,address,"
@@ -143,32 +149,23 @@ class Split:
 
         from server.services import appointments
 
-        originals = {name: getattr(appointments, name) for name in self.RECORDERS
-                     if hasattr(appointments, name)}
         copy = psycopg.Cursor.copy
-
-        def timed(function: Any) -> Any:
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                began = time.perf_counter()
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    self.seconds += time.perf_counter() - began
-            return wrapper
 
         def counted(cursor: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
             self.counter(None, cursor, str(statement), None, None, False)
             return copy(cursor, statement, *args, **kwargs)
 
-        for name, function in originals.items():
-            setattr(appointments, name, timed(function))
+        recorders = [(appointments, name) for name in self.RECORDERS
+                     if hasattr(appointments, name)]
         psycopg.Cursor.copy = counted  # type: ignore[method-assign]
         try:
-            yield self
+            with timed_calls(recorders, self._add):
+                yield self
         finally:
-            for name, function in originals.items():
-                setattr(appointments, name, function)
             psycopg.Cursor.copy = copy  # type: ignore[method-assign]
+
+    def _add(self, seconds: float) -> None:
+        self.seconds += seconds
 
 
 @contextlib.contextmanager

@@ -63,7 +63,12 @@ PROJECT_ROOT = BENCH_DIR.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.common import Cluster, StatementCounter, load_average  # noqa: E402  (after the path above)
+from bench.common import (  # noqa: E402  (after the path above)
+    Cluster,
+    StatementCounter,
+    load_average,
+    timed_calls,
+)
 
 WORKERS = 2
 BATCH = 200
@@ -135,23 +140,12 @@ class PhaseClock:
     def timing(self) -> Any:
         from server.services import appointments, outbox
 
-        originals = (appointments.planned_messages, outbox.insert_planned)
-
-        def timed(function: Any) -> Any:
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                began = time.perf_counter()
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    self.seconds += time.perf_counter() - began
-            return wrapper
-
-        appointments.planned_messages = timed(originals[0])
-        outbox.insert_planned = timed(originals[1])
-        try:
+        with timed_calls([(appointments, "planned_messages"), (outbox, "insert_planned")],
+                         self._add):
             yield self
-        finally:
-            appointments.planned_messages, outbox.insert_planned = originals
+
+    def _add(self, seconds: float) -> None:
+        self.seconds += seconds
 
 
 def plan(patient_ids: list[int], count: int, chunk: int, preload_settings: bool = False) -> None:

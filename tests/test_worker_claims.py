@@ -98,6 +98,17 @@ def test_two_workers_claiming_at_once_never_hold_the_same_message(app: Flask,
     assert all(owners[i].startswith(f"{name}:") for name, got in claims.items() for i in got)
 
 
+def _plan(sql: Any) -> str:
+    """The database's plan for a compiled statement, as text (then rolled back)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table is read whole
+        plan = "\n".join(db.session.execute(text(f"EXPLAIN {sql}")).scalars())
+    else:
+        plan = "\n".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    db.session.rollback()
+    return plan
+
+
 def test_the_partial_indexes_exist_and_serve_the_pending_claim(world: World) -> None:
     pg = db.engine.dialect.name == "postgresql"
     found = dict(db.session.execute(text(
@@ -117,12 +128,7 @@ def test_the_partial_indexes_exist_and_serve_the_pending_claim(world: World) -> 
     sql = statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     # The partial index must serve the claim in due order (no sort), which it can only when
     # the query implies its condition.
-    if pg:
-        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table is read whole
-        plan = "\n".join(db.session.execute(text(f"EXPLAIN {sql}")).scalars())
-    else:
-        plan = "\n".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    db.session.rollback()
+    plan = _plan(sql)
     assert "ix_outbox_message_pending_due" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
@@ -132,7 +138,6 @@ def test_the_letter_queue_reads_its_partial_index(world: World) -> None:
     waiting; the letter queue must be able to use it, on both databases."""
     from server.services import letters
 
-    pg = db.engine.dialect.name == "postgresql"
     # The status is written into the SQL (a parameter would hide it from the planner) ...
     queue = str(letters.queued_statement([world.clinic_a.id]).compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}))
@@ -143,12 +148,7 @@ def test_the_letter_queue_reads_its_partial_index(world: World) -> None:
         OutboxMessage.status == outbox.status_literal(MessageStatus.LETTER_QUEUED)
     ).order_by(OutboxMessage.sent_at, OutboxMessage.id).compile(
         dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-    if pg:
-        db.session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table is read whole
-        plan = "\n".join(db.session.execute(text(f"EXPLAIN {sql}")).scalars())
-    else:
-        plan = "\n".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    db.session.rollback()
+    plan = _plan(sql)
     assert "ix_outbox_message_letter_queue" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 

@@ -37,11 +37,10 @@ from server.models import (
     WorkKind,
     WorkStatus,
 )
-from server.models.base import utcnow
+from server.models.base import copy_type, utcnow
 from server.notify.discreet import giveaway
 from server.services import outbox, worklist
 from server.services.errors import DomainError
-from server.services.outbox import copy_type
 from server.services.reminder_plan import ReminderRule, end_of_quiet, reminder_times
 
 #: Longest free text kept from a patient's answer.
@@ -285,7 +284,7 @@ def _bulk_insert(rows: list[dict[str, object]], each: Callable[[int, int], None]
     of the two taking turns (about a second less for 100,000 on 2 cores).
 
     On PostgreSQL: ids from the sequence in one query, then ``COPY ... FROM STDIN (FORMAT
-    BINARY)`` (psycopg's ``Cursor.copy``, the types from ``outbox.copy_type``). An
+    BINARY)`` (psycopg's ``Cursor.copy``, the types from ``models.base.copy_type``). An
     executemany INSERT would be one statement per row, and
     SQLAlchemy's "insertmanyvalues" (pages of ``INSERT ... VALUES (...), (...) RETURNING``)
     spends about 0.3 s per page of 1,000 rows in psycopg turning the long statement's

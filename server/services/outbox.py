@@ -7,13 +7,11 @@ itself are committed together by the calling service.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BindParameter, Column, bindparam, insert, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BindParameter, bindparam, insert, select, update
 
 from server.extensions import db
 from server.models import (
@@ -25,7 +23,7 @@ from server.models import (
     PatientProfile,
     ServiceKind,
 )
-from server.models.base import utcnow
+from server.models.base import copy_type, utcnow
 
 #: Channels that interrupt a person (quiet hours apply) versus paper.
 INSTANT = (Channel.PUSH.value, Channel.SMS.value)
@@ -140,19 +138,6 @@ def status_literal(status: MessageStatus) -> BindParameter[MessageStatus]:
 _BULK_COLUMNS = ("idempotency_key", "purpose", "patient_id", "appointment_id", "template",
                  "params", "channels", "channel_index", "status", "due_at", "attempts",
                  "claimed_by", "last_error", "history", "delivery_status", "sent_to", "created_at")
-
-
-def copy_type(column: Column[Any], dialect: Dialect) -> str:
-    """The name psycopg knows ``column``'s PostgreSQL type by, for a binary COPY
-    (``Copy.set_types``): "VARCHAR(32)" is "varchar", "TIMESTAMP WITHOUT TIME ZONE" itself.
-
-    Binary, because the server then reads numbers and times as they are stored instead of
-    parsing their text, and psycopg packs them with less work than it formats them. A JSON
-    column is sent as text: its binary form is its text, which the caller has encoded once.
-    """
-    if isinstance(column.type, JSON):
-        return "text"
-    return re.sub(r"\(.*\)$", "", column.type.compile(dialect)).lower()
 
 
 def insert_planned(messages: list[PlannedMessage]) -> int:
