@@ -151,6 +151,11 @@ def test_a_reply_to_a_reminder_goes_to_before_my_appointment(world: World, make:
     world.patient_x.contact_channels = [Channel.SMS.value]
     db.session.commit()
     appointment = clinic_appointment(make, world, starts_in=timedelta(hours=30))
+    # The notice of the new appointment goes first, as it would in life: the worker sends in
+    # due order, and reminders made due "now" could otherwise go out before it, making the
+    # notice (which invites no topics) the latest SMS the reply answers.
+    deliver_now(OutboxMessage.appointment_id == appointment.id,
+                OutboxMessage.purpose != MessagePurpose.REMINDER)
     deliver_now(OutboxMessage.appointment_id == appointment.id,
                 OutboxMessage.purpose == MessagePurpose.REMINDER)
     sent = [s.body for s in sms.sent if s.to == world.patient_x.user.phone]
